@@ -306,7 +306,12 @@ pub fn classify(v: Json<'_>) -> Message<'_> {
         return Message::Return(Return { value, id: k.id });
     }
     if let Some(error) = k.error.filter(|e| e.kind() == Kind::Object) {
-        let text = |name| error.get(name).and_then(|v| v.as_str()).unwrap_or(EMPTY_STR);
+        let text = |name| {
+            error
+                .get(name)
+                .and_then(|v| v.as_str())
+                .unwrap_or(EMPTY_STR)
+        };
         return Message::Error(ErrorReply {
             class: text("class"),
             desc: text("desc"),
@@ -490,4 +495,144 @@ pub fn write_greeting(
     w.end_array()?;
     w.end_object()?;
     w.end_object()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framer::Config;
+
+    fn msg(s: &str) -> Message<'_> {
+        classify(Json::parse_with(s.as_bytes(), Config::QEMU_INPUT).unwrap())
+    }
+
+    #[test]
+    fn classifies_by_keys_in_any_order() {
+        let g = msg(
+            r#"{"QMP": {"version": {"qemu": {"micro": 22, "minor": 2, "major": 7}, "package": "Debian 1:7.2"}, "capabilities": ["oob"]}}"#,
+        );
+        let Message::Greeting(g) = g else { panic!() };
+        assert_eq!(g.qemu_version(), Some((7, 2, 22)));
+        assert!(g.package().unwrap().eq_str("Debian 1:7.2"));
+        assert!(g.has_capability("oob"));
+        assert!(!g.has_capability("other"));
+
+        let Message::Error(e) = msg(
+            r#"{"id": {"k": "v"}, "error": {"class": "CommandNotFound", "desc": "The command x has not been found"}}"#,
+        ) else {
+            panic!()
+        };
+        assert!(e.class.eq_str("CommandNotFound"));
+        assert_eq!(e.id.unwrap().as_bytes(), br#"{"k": "v"}"#);
+
+        let Message::Event(ev) = msg(
+            r#"{"timestamp": {"seconds": 1795307803, "microseconds": 558142}, "event": "STOP"}"#,
+        ) else {
+            panic!()
+        };
+        assert!(ev.name.eq_str("STOP"));
+        assert_eq!(
+            ev.timestamp,
+            Some(Timestamp {
+                seconds: 1795307803,
+                microseconds: 558142
+            })
+        );
+        assert_eq!(ev.data, None);
+
+        let Message::Return(r) = msg(r#"{"return": 1795307929785538000, "id": 5}"#) else {
+            panic!()
+        };
+        assert_eq!(r.value.as_i64(), Some(1795307929785538000));
+        assert_eq!(r.id.unwrap().as_i64(), Some(5));
+
+        let Message::Command(c) =
+            msg(r#"{'arguments': {'id': 1}, 'execute': 'query-\u0073tatus'}"#)
+        else {
+            panic!()
+        };
+        assert!(c.name.eq_str("query-status"));
+        assert_eq!(c.arguments.unwrap().get("id").unwrap().as_i64(), Some(1));
+
+        assert_eq!(
+            msg(r#"{"exec-oob": "migrate-pause", "id": 42}"#).kind(),
+            MessageKind::OobCommand
+        );
+        assert_eq!(msg("[1,2]").kind(), MessageKind::Other);
+        assert_eq!(msg(r#"{"execute": 1}"#).kind(), MessageKind::Other);
+        assert_eq!(msg(r#"{"unknown": 1}"#).kind(), MessageKind::Other);
+        assert_eq!(msg(r#"{"event": "NEW_IN_QEMU_12", "data": {"x": [1]}, "timestamp": {"seconds": -1, "microseconds": -1}}"#).kind(), MessageKind::Event);
+    }
+
+    fn build(f: impl FnOnce(&mut JsonWriter<'_>) -> Result<(), WriteError>) -> std::string::String {
+        let mut buf = [0u8; 256];
+        let mut w = JsonWriter::new(&mut buf);
+        f(&mut w).unwrap();
+        std::string::String::from_utf8(w.finish().unwrap().to_vec()).unwrap()
+    }
+
+    #[test]
+    fn builders_round_trip_through_classify() {
+        let id = Json::parse(b"7").unwrap();
+        let args = Json::parse(br#"{"id": 123456789}"#).unwrap();
+        let cmd =
+            build(|w| write_command(w, "guest-sync-delimited", Some(&args), Some(&id), false));
+        assert_eq!(
+            cmd,
+            r#"{"execute":"guest-sync-delimited","arguments":{"id":123456789},"id":7}"#
+        );
+        assert_eq!(
+            build(|w| write_command(w, "stop", None, None, true)),
+            r#"{"exec-oob":"stop"}"#
+        );
+        let ret = build(|w| write_return(w, &crate::json::EmptyObject, Some(&id)));
+        assert_eq!(ret, r#"{"return":{},"id":7}"#);
+        let err = build(|w| {
+            write_error(
+                w,
+                "CommandNotFound",
+                format_args!("The command {} has not been found", "foo"),
+                None,
+            )
+        });
+        assert_eq!(
+            err,
+            r#"{"error":{"class":"CommandNotFound","desc":"The command foo has not been found"}}"#
+        );
+        let ev = build(|w| {
+            write_event(
+                w,
+                "STOP",
+                None,
+                Timestamp {
+                    seconds: 1,
+                    microseconds: 2,
+                },
+            )
+        });
+        assert_eq!(
+            ev,
+            r#"{"timestamp":{"seconds":1,"microseconds":2},"event":"STOP"}"#
+        );
+        let greet = build(|w| {
+            write_greeting(
+                w,
+                VersionRef {
+                    major: 7,
+                    minor: 2,
+                    micro: 22,
+                    package: "qwire",
+                },
+                &["oob"],
+            )
+        });
+        assert_eq!(
+            greet,
+            r#"{"QMP":{"version":{"qemu":{"micro":22,"minor":2,"major":7},"package":"qwire"},"capabilities":["oob"]}}"#
+        );
+        let Message::Greeting(g) = classify(Json::parse(greet.as_bytes()).unwrap()) else {
+            panic!()
+        };
+        assert_eq!(g.qemu_version(), Some((7, 2, 22)));
+    }
 }

@@ -397,9 +397,7 @@ impl<'b> Framer<'b> {
                     self.discard();
                 }
                 Step::Done => return self.complete(input, base, segment, started_here, i + 1),
-                Step::DoneBefore => {
-                    return self.complete(input, base, segment, started_here, i)
-                }
+                Step::DoneBefore => return self.complete(input, base, segment, started_here, i),
                 Step::Error(fault) => {
                     let at = base + i as u64;
                     let token = if fault.in_token {

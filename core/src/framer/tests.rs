@@ -22,7 +22,9 @@ pub(crate) fn run(input: &[u8], cap: usize, config: Config, chunk: usize) -> Vec
             match fed.event {
                 Event::NeedMore => assert_eq!(fed.consumed, rest.len()),
                 Event::Frame(fr) => out.push(Ev::Frame(fr.at, fr.bytes.to_vec())),
-                Event::Sentinel { at, token } => out.push(Ev::Sentinel(at, token.bytes().collect())),
+                Event::Sentinel { at, token } => {
+                    out.push(Ev::Sentinel(at, token.bytes().collect()))
+                }
                 Event::Error { error, token } => {
                     out.push(Ev::Error(error.kind, error.at, token.bytes().collect()))
                 }
@@ -92,18 +94,33 @@ fn top_level_number_needs_next_byte_or_finish() {
     assert_eq!(f.feed(b"42").event, Event::NeedMore);
     let fed = f.feed(b" ");
     assert_eq!(fed.consumed, 0);
-    assert_eq!(fed.event, Event::Frame(Frame { at: 0, bytes: b"42" }));
+    assert_eq!(
+        fed.event,
+        Event::Frame(Frame {
+            at: 0,
+            bytes: b"42"
+        })
+    );
     assert_eq!(all_chunks(b"-1.5e3", 16, D), [frame(0, b"-1.5e3")]);
-    assert_eq!(all_chunks(b"42\"a\"", 16, D), [frame(0, b"42"), frame(2, b"\"a\"")]);
+    assert_eq!(
+        all_chunks(b"42\"a\"", 16, D),
+        [frame(0, b"42"), frame(2, b"\"a\"")]
+    );
 }
 
 #[test]
 fn number_then_garbage_is_an_error() {
-    assert_eq!(all_chunks(b"12x {}", 16, D), [err(ErrorKind::Number, 2, b"12x"), frame(4, b"{}")]);
+    assert_eq!(
+        all_chunks(b"12x {}", 16, D),
+        [err(ErrorKind::Number, 2, b"12x"), frame(4, b"{}")]
+    );
     // The `]` after the skipped digit is read afresh at the top level.
     assert_eq!(
         all_chunks(b"[01]", 16, D),
-        [err(ErrorKind::Number, 2, b"01"), err(ErrorKind::Syntax, 3, b"]")]
+        [
+            err(ErrorKind::Number, 2, b"01"),
+            err(ErrorKind::Syntax, 3, b"]")
+        ]
     );
 }
 
@@ -112,9 +129,15 @@ fn sentinel_discards_partial_value() {
     let input = b"{\"execute\": \"guest-ping\", \"argu\xff{\"execute\":\"x\"}";
     assert_eq!(
         all_chunks(input, 64, D),
-        [Ev::Sentinel(31, b"\"argu".to_vec()), frame(32, b"{\"execute\":\"x\"}")]
+        [
+            Ev::Sentinel(31, b"\"argu".to_vec()),
+            frame(32, b"{\"execute\":\"x\"}")
+        ]
     );
-    assert_eq!(all_chunks(b"\xff\xff", 8, D), [Ev::Sentinel(0, Vec::new()), Ev::Sentinel(1, Vec::new())]);
+    assert_eq!(
+        all_chunks(b"\xff\xff", 8, D),
+        [Ev::Sentinel(0, Vec::new()), Ev::Sentinel(1, Vec::new())]
+    );
 }
 
 #[test]
@@ -126,7 +149,11 @@ fn error_recovery_follows_qemu_and_restarts_on_open_bracket() {
     // The offending `1` is skipped, then `}` is read afresh and is an error too.
     assert_eq!(
         all_chunks(b"{\"a\" 1}{\"b\":2}", 64, D),
-        [err(ErrorKind::Syntax, 5, b"1"), err(ErrorKind::Syntax, 6, b"}"), frame(7, b"{\"b\":2}")]
+        [
+            err(ErrorKind::Syntax, 5, b"1"),
+            err(ErrorKind::Syntax, 6, b"}"),
+            frame(7, b"{\"b\":2}")
+        ]
     );
     assert_eq!(
         all_chunks(b"@@junk\n{}", 64, D),
@@ -148,7 +175,10 @@ fn error_recovery_follows_qemu_and_restarts_on_open_bracket() {
 fn control_byte_in_string_is_an_error_with_its_token() {
     assert_eq!(
         all_chunks(b"{\"execute\": \"guest-ping\", \"argu\n{\"x\":8}", 64, D),
-        [err(ErrorKind::Control, 31, b"\"argu\n"), frame(32, b"{\"x\":8}")]
+        [
+            err(ErrorKind::Control, 31, b"\"argu\n"),
+            frame(32, b"{\"x\":8}")
+        ]
     );
 }
 
@@ -158,14 +188,17 @@ fn utf8_is_validated() {
     let ok = "\"é€😀\"".as_bytes();
     assert_eq!(all_chunks(ok, 16, D), [frame(0, ok)]);
     for bad in [
-        &b"\"\xc0\xaf\""[..],     // overlong
-        b"\"\xed\xa0\x80\"",      // encoded surrogate
-        b"\"\xf4\x90\x80\x80\"",  // above U+10FFFF
-        b"\"\x80\"",              // lone continuation
-        b"\"\xe2\x82\"",          // truncated
+        &b"\"\xc0\xaf\""[..],    // overlong
+        b"\"\xed\xa0\x80\"",     // encoded surrogate
+        b"\"\xf4\x90\x80\x80\"", // above U+10FFFF
+        b"\"\x80\"",             // lone continuation
+        b"\"\xe2\x82\"",         // truncated
     ] {
         let evs = all_chunks(bad, 16, D);
-        assert!(matches!(evs[0], Ev::Error(ErrorKind::Utf8, _, _)), "{bad:?}: {evs:?}");
+        assert!(
+            matches!(evs[0], Ev::Error(ErrorKind::Utf8, _, _)),
+            "{bad:?}: {evs:?}"
+        );
     }
 }
 
@@ -181,14 +214,21 @@ fn escapes_and_surrogates() {
         (br#""\'""#, 2),
     ] {
         let evs = all_chunks(bad, 32, D);
-        assert_eq!(evs[0], Ev::Error(ErrorKind::Escape, at, bad[..=at as usize].to_vec()), "{bad:?}");
+        assert_eq!(
+            evs[0],
+            Ev::Error(ErrorKind::Escape, at, bad[..=at as usize].to_vec()),
+            "{bad:?}"
+        );
     }
 }
 
 #[test]
 fn single_quotes_only_when_asked() {
     let input = b"{'execute': 'it''s'}";
-    assert!(matches!(all_chunks(input, 64, D)[0], Ev::Error(ErrorKind::Syntax, 1, _)));
+    assert!(matches!(
+        all_chunks(input, 64, D)[0],
+        Ev::Error(ErrorKind::Syntax, 1, _)
+    ));
     let q = b"{'a': \"b'c\", \"d\": 'e\"f\\'g'}";
     assert_eq!(all_chunks(q, 64, Q), [frame(0, q)]);
 }
@@ -209,14 +249,21 @@ fn too_large_values_are_skipped_and_the_stream_stays_in_step() {
     // An invalid byte inside an oversized value is still an error.
     assert_eq!(
         all_chunks(b"[1,2,3,4,5,6,7,8,x] {}", 4, D),
-        [err(ErrorKind::Syntax, 17, b"x"), err(ErrorKind::Syntax, 18, b"]"), frame(20, b"{}")]
+        [
+            err(ErrorKind::Syntax, 17, b"x"),
+            err(ErrorKind::Syntax, 18, b"]"),
+            frame(20, b"{}")
+        ]
     );
     assert_eq!(all_chunks(b"123456", 4, D), [Ev::TooLarge(0, 6)]);
 }
 
 #[test]
 fn depth_limit() {
-    let cfg = Config { max_depth: 3, single_quotes: false };
+    let cfg = Config {
+        max_depth: 3,
+        single_quotes: false,
+    };
     assert_eq!(all_chunks(b"[[[1]]]", 16, cfg), [frame(0, b"[[[1]]]")]);
     let evs = all_chunks(b"[[[[1]]]]", 16, cfg);
     assert_eq!(evs[0], err(ErrorKind::Depth, 3, b"["));
@@ -255,15 +302,24 @@ fn deep_nesting_in_constant_memory() {
 
 #[test]
 fn incomplete_at_end() {
-    assert_eq!(all_chunks(b"{} {\"a\":", 16, D), [frame(0, b"{}"), Ev::Incomplete(3)]);
+    assert_eq!(
+        all_chunks(b"{} {\"a\":", 16, D),
+        [frame(0, b"{}"), Ev::Incomplete(3)]
+    );
     assert_eq!(all_chunks(b"tru", 16, D), [Ev::Incomplete(0)]);
     assert_eq!(all_chunks(b"1.", 16, D), [Ev::Incomplete(0)]);
 }
 
 #[test]
 fn literal_errors() {
-    assert_eq!(all_chunks(b"nul\n{\"x\":0}", 16, D), [err(ErrorKind::Literal, 3, b"nul\n"), frame(4, b"{\"x\":0}")]);
-    assert_eq!(all_chunks(b"True", 16, D)[0], err(ErrorKind::Syntax, 0, b"T"));
+    assert_eq!(
+        all_chunks(b"nul\n{\"x\":0}", 16, D),
+        [err(ErrorKind::Literal, 3, b"nul\n"), frame(4, b"{\"x\":0}")]
+    );
+    assert_eq!(
+        all_chunks(b"True", 16, D)[0],
+        err(ErrorKind::Syntax, 0, b"T")
+    );
 }
 
 #[test]

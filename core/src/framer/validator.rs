@@ -50,16 +50,26 @@ enum Str {
     Plain,
     Escape,
     /// Reading the hex digits of `\uXXXX`; `n` digits read so far.
-    Hex { n: u8, val: u16 },
+    Hex {
+        n: u8,
+        val: u16,
+    },
     /// After a high surrogate escape: the `\` of its partner must follow.
     PairBackslash,
     /// ... then the `u`.
     PairU,
     /// ... then four hex digits of a low surrogate.
-    PairHex { n: u8, val: u16 },
+    PairHex {
+        n: u8,
+        val: u16,
+    },
     /// Inside a multi-byte UTF-8 sequence: `need` continuation bytes remain
     /// and the next one must lie in `lo..=hi`.
-    Utf8 { need: u8, lo: u8, hi: u8 },
+    Utf8 {
+        need: u8,
+        lo: u8,
+        hi: u8,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,9 +102,16 @@ enum State {
     Colon,
     /// After a value inside a container: `,` or the closing bracket.
     CommaOrClose,
-    String { quote: u8, key: bool, sub: Str },
+    String {
+        quote: u8,
+        key: bool,
+        sub: Str,
+    },
     Number(Num),
-    Literal { word: u8, idx: u8 },
+    Literal {
+        word: u8,
+        idx: u8,
+    },
 }
 
 const LITERALS: [&[u8]; 3] = [b"true", b"false", b"null"];
@@ -577,8 +594,7 @@ pub(crate) fn is_whitespace(b: u8) -> bool {
 /// structural characters, control bytes other than tab, 0xFE and 0xFF.
 #[inline]
 pub(crate) fn is_resync(b: u8) -> bool {
-    matches!(b, b'{' | b'}' | b'[' | b']' | b':' | b',' | 0xfe | 0xff)
-        || (b < 0x20 && b != b'\t')
+    matches!(b, b'{' | b'}' | b'[' | b']' | b':' | b',' | 0xfe | 0xff) || (b < 0x20 && b != b'\t')
 }
 
 /// Bytes that may directly follow a top-level number.

@@ -247,3 +247,6 @@ pub(crate) fn sentinel_error(at: u64) -> ParseError {
         expected: crate::framer::Expected::TopLevel,
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -94,7 +94,9 @@ pub fn parse_i64(bytes: &[u8]) -> Result<i64, NumberError> {
         if m == 1u64 << 63 {
             Ok(i64::MIN)
         } else {
-            i64::try_from(m).map(|v| -v).map_err(|_| NumberError::OutOfRange)
+            i64::try_from(m)
+                .map(|v| -v)
+                .map_err(|_| NumberError::OutOfRange)
         }
     } else {
         i64::try_from(m).map_err(|_| NumberError::OutOfRange)

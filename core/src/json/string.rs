@@ -102,7 +102,11 @@ fn hex4(content: &[u8], at: usize) -> Option<u32> {
 }
 
 /// Decode the character starting at `i`; returns it and the index after it.
-pub(crate) fn decode_char(content: &[u8], i: usize, quote: u8) -> Result<(char, usize), UnescapeError> {
+pub(crate) fn decode_char(
+    content: &[u8],
+    i: usize,
+    quote: u8,
+) -> Result<(char, usize), UnescapeError> {
     let b = *content.get(i).ok_or(UnescapeError::Escape(i))?;
     match b {
         b'\\' => {

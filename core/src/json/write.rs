@@ -308,7 +308,10 @@ impl<'w> JsonWriter<'w> {
     /// # Errors
     ///
     /// [`WriteError`] on a full buffer or misuse.
-    pub fn string_lossy(&mut self, bytes: impl Iterator<Item = u8> + Clone) -> Result<(), WriteError> {
+    pub fn string_lossy(
+        &mut self,
+        bytes: impl Iterator<Item = u8> + Clone,
+    ) -> Result<(), WriteError> {
         self.before_value()?;
         self.escaped(LossyChars { bytes })?;
         self.after_value();
@@ -362,7 +365,11 @@ impl<'w> JsonWriter<'w> {
     }
 
     fn u_escape(&mut self, unit: u16) -> Result<(), WriteError> {
-        let nibble = |shift: u16| HEX.get(usize::from((unit >> shift) & 0xf)).copied().unwrap_or(b'0');
+        let nibble = |shift: u16| {
+            HEX.get(usize::from((unit >> shift) & 0xf))
+                .copied()
+                .unwrap_or(b'0')
+        };
         self.put(&[b'\\', b'u', nibble(12), nibble(8), nibble(4), nibble(0)])
     }
 
