@@ -178,3 +178,25 @@ pub fn oracle_kind(v: &serde_json::Value) -> &'static str {
         "other"
     }
 }
+
+/// Build (if needed) and locate a binary or example of the workspace.
+/// `kind` is `"example"` or `"bin"`.
+pub fn workspace_binary(package: &str, kind: &str, name: &str) -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .current_dir(&root)
+        .args(["build", "-q", "-p", package, &format!("--{kind}"), name])
+        .status()
+        .expect("run cargo build");
+    assert!(status.success(), "cargo build {package} {name}");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let dir = if kind == "example" {
+        "debug/examples"
+    } else {
+        "debug"
+    };
+    target.join(dir).join(name)
+}

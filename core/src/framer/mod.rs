@@ -377,14 +377,13 @@ impl<'b> Framer<'b> {
         let mut segment = 0usize;
         let mut started_here = false;
         let mut i = 0usize;
-        while let Some(&b) = input.get(i) {
+        loop {
+            // Bytes that cannot change the state are skipped in bulk; the
+            // byte after such a run always needs the automaton.
+            i += self.v.skippable(input.get(i..).unwrap_or_default());
+            let Some(&b) = input.get(i) else { break };
             if b == 0xff {
                 return self.sentinel(input, base, i);
-            }
-            let run = self.v.plain_run(input.get(i..).unwrap_or_default());
-            if run > 0 {
-                i += run;
-                continue;
             }
             match self.v.step(b) {
                 Step::Idle | Step::Continue => {}
