@@ -200,3 +200,8 @@ pub fn workspace_binary(package: &str, kind: &str, name: &str) -> PathBuf {
     };
     target.join(dir).join(name)
 }
+
+/// The README's Rust examples, compiled and run as doctests.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
