@@ -205,3 +205,5 @@ pub fn workspace_binary(package: &str, kind: &str, name: &str) -> PathBuf {
 #[doc = include_str!("../../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
+
+pub mod peers;
