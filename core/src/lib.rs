@@ -57,6 +57,7 @@
     )
 )]
 
+pub mod dispatch;
 pub mod envelope;
 pub mod framer;
 pub mod json;

@@ -54,6 +54,7 @@ mod validator;
 
 use core::fmt;
 
+pub(crate) use validator::is_whitespace;
 use validator::{Step, Validator, NEST_CAPACITY};
 
 /// Deepest nesting the framer can track ([`Config::max_depth`]'s ceiling).
