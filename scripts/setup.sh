@@ -45,4 +45,17 @@ if ! rustup target list --installed 2>/dev/null | grep -qx thumbv7em-none-eabihf
     rustup target add thumbv7em-none-eabihf >/dev/null 2>&1 || loud "could not add the thumbv7em-none-eabihf target: the no_std build check is skipped"
 fi
 
+# cbindgen, pinned: the committed header is compared with its output.
+CBINDGEN_VERSION=0.29.4
+if ! cbindgen --version 2>/dev/null | grep -qx "cbindgen $CBINDGEN_VERSION"; then
+    echo "set-up: installing cbindgen $CBINDGEN_VERSION (about 3 minutes on 2 cores)..."
+    cargo install --quiet --locked cbindgen --version "$CBINDGEN_VERSION" >/dev/null 2>&1 \
+        || loud "could not install cbindgen $CBINDGEN_VERSION: the header freshness check is skipped"
+fi
+
+# C toolchain pieces for the C tests (gcc with ASan/UBSan, make, valgrind).
+for tool in make valgrind; do
+    command -v "$tool" >/dev/null || apt_install "$tool" || loud "could not install $tool"
+done
+
 export QWIRE_MISSING

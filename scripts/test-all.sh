@@ -29,6 +29,31 @@ step "no_std: a #![no_std] #![no_main] host binary without an allocator links an
 cargo build --quiet --release --manifest-path tests/nostd-link/Cargo.toml
 tests/nostd-link/target/release/qwire-nostd-link
 
+step "C ABI: include/qwire.h is what cbindgen generates now"
+if command -v cbindgen >/dev/null; then
+    scripts/gen-header.sh --check
+else
+    echo "SKIPPED: cbindgen missing (see set-up warnings)"
+fi
+
+step "C ABI: C unit test plain (malloc aborts), under ASan+UBSan, under valgrind"
+make -s -C examples-c test
+
+step "C ABI: libqwire.a for thumbv7em-none-eabihf has no std or alloc objects"
+if rustup target list --installed 2>/dev/null | grep -qx thumbv7em-none-eabihf; then
+    cargo build --quiet -p qwire-ffi --release --target thumbv7em-none-eabihf 2>&1 \
+        | grep -v "dropping unsupported crate type \`cdylib\`" || true
+    lib=target/thumbv7em-none-eabihf/release/libqwire.a
+    test -f "$lib"
+    if ar t "$lib" | grep -E '^(std|alloc)-'; then
+        echo "the no_std C library pulls in std/alloc" >&2
+        exit 1
+    fi
+    ar t target/release/libqwire.a | grep -qE '^std-' # the check can tell: the host library has std
+else
+    echo "SKIPPED: thumbv7em-none-eabihf target not installed (see set-up warnings)"
+fi
+
 step "done"
 if [ -n "${QWIRE_MISSING}" ]; then
     printf '\n!!! Parts of the run were skipped: %s\n' "$QWIRE_MISSING" >&2

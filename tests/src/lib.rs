@@ -207,3 +207,17 @@ pub fn workspace_binary(package: &str, kind: &str, name: &str) -> PathBuf {
 pub struct ReadmeDoctests;
 
 pub mod peers;
+
+/// Build the C programs (`make -C examples-c`) and locate one of them.
+pub fn c_program(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples-c");
+    let status = std::process::Command::new("make")
+        .arg("-s")
+        .arg("-C")
+        .arg(&dir)
+        .arg(format!("build/{name}"))
+        .status()
+        .expect("run make");
+    assert!(status.success(), "make build/{name}");
+    dir.join("build").join(name)
+}

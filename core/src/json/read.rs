@@ -100,6 +100,23 @@ impl<'a> Members<'a> {
     }
 }
 
+impl<'a> Members<'a> {
+    /// Where the iteration stands: the byte offset of the next member within
+    /// the object, or `None` when it is over. With [`Members::resume`] this
+    /// lets an iteration be kept as a plain number (the C ABI does).
+    pub fn position(&self) -> Option<usize> {
+        self.at
+    }
+
+    /// Continue an iteration over `object` from a [`Members::position`].
+    pub fn resume(object: Json<'a>, position: Option<usize>) -> Self {
+        Members {
+            bytes: object.as_bytes(),
+            at: position.filter(|_| object.as_bytes().first() == Some(&b'{')),
+        }
+    }
+}
+
 impl<'a> Iterator for Members<'a> {
     type Item = (Str<'a>, Json<'a>);
 
@@ -136,6 +153,21 @@ impl<'a> Elements<'a> {
             _ => None,
         };
         Elements { bytes, at }
+    }
+}
+
+impl<'a> Elements<'a> {
+    /// Where the iteration stands (see [`Members::position`]).
+    pub fn position(&self) -> Option<usize> {
+        self.at
+    }
+
+    /// Continue an iteration over `array` from an [`Elements::position`].
+    pub fn resume(array: Json<'a>, position: Option<usize>) -> Self {
+        Elements {
+            bytes: array.as_bytes(),
+            at: position.filter(|_| array.as_bytes().first() == Some(&b'[')),
+        }
     }
 }
 

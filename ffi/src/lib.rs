@@ -1,0 +1,64 @@
+//! # The C ABI of qwire
+//!
+//! This crate builds `libqwire.a` and `libqwire.so` and, through cbindgen
+//! (`ffi/cbindgen.toml`), the header `include/qwire.h`. It wraps the `qwire`
+//! core for C programs and firmware with one set of conventions, applied to
+//! every function:
+//!
+//! * Names start with `qw_`. Every fallible function returns `qw_status`:
+//!   `QW_OK` (0) or a distinct, stable non-zero error; `qw_status_str()`
+//!   names each.
+//! * Outputs are trailing pointer parameters and are written only on
+//!   success. A buffer pointer is always followed by its `size_t` length.
+//!   Every pointer is checked for NULL (`QW_ERR_NULL`).
+//! * Storage is the caller's: state objects (`qw_framer`, `qw_writer`,
+//!   sessions) are opaque structs whose sizes the header publishes
+//!   (`QW_FRAMER_SIZE`, ...), usable as `static` or on the stack and set up
+//!   by an `_init` function. There is no `_new`/`_free`: the library never
+//!   allocates (a C test links it with a `malloc` that aborts).
+//! * Callbacks take `void *user` first.
+//! * Nothing panics across the boundary: the core does not panic on any
+//!   input, and the C artifacts are built with `panic = "abort"`.
+//!
+//! The crate is `no_std` for bare-metal targets (`target_os = "none"`),
+//! where it carries its own panic handler; on hosted targets it links `std`
+//! only for the panic runtime.
+
+#![cfg_attr(target_os = "none", no_std)]
+#![allow(non_camel_case_types)]
+#![deny(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+mod framer;
+mod json;
+mod status;
+mod storage;
+mod writer;
+
+pub use framer::*;
+pub use json::*;
+pub use status::*;
+pub use writer::*;
+
+/// Major version of this library.
+pub const QW_VERSION_MAJOR: u32 = 0;
+/// Minor version of this library.
+pub const QW_VERSION_MINOR: u32 = 1;
+/// Patch version of this library.
+pub const QW_VERSION_PATCH: u32 = 0;
+
+/// The library's version as `"major.minor.patch"`, NUL-terminated.
+#[no_mangle]
+pub extern "C" fn qw_version() -> *const core::ffi::c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+#[cfg(target_os = "none")]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    // The core has no reachable panic; should one happen, stop here rather
+    // than return into C with broken state.
+    loop {
+        core::hint::spin_loop();
+    }
+}

@@ -1,0 +1,122 @@
+//! Caller-provided storage for state objects.
+//!
+//! Every state object (`qw_framer`, `qw_writer`, ...) is an opaque C struct
+//! of `uint64_t` words whose size the header publishes, so C can place it in
+//! `static` memory or on the stack. `_init` writes a Rust value into it; later
+//! calls borrow it back after checking a magic number that `_init` stored.
+//! The compile-time assertions in each module check that the Rust value fits
+//! the published size and alignment on every target the crate is built for.
+
+/// Written by every `_init` as the first word of the state: a cheap guard
+/// against a state object that was never initialised or was zeroed.
+pub(crate) const MAGIC: u64 = 0x7177_6972_6531_0001; // "qwire1" + version
+
+/// A Rust state kept in C storage.
+#[repr(C)]
+pub(crate) struct Slot<T> {
+    magic: u64,
+    pub(crate) value: T,
+}
+
+/// Initialise the storage at `p` with `value`.
+///
+/// # Safety
+///
+/// `p` must be non-NULL, valid for writes of `size_of::<Slot<T>>()` bytes and
+/// suitably aligned (the module's assertions guarantee both for the storage
+/// type the header declares).
+pub(crate) unsafe fn init<T>(p: *mut Slot<T>, value: T) {
+    // SAFETY: the caller guarantees `p` is valid and aligned; `write` does
+    // not read or drop the old (possibly uninitialised) contents.
+    unsafe {
+        p.write(Slot {
+            magic: MAGIC,
+            value,
+        })
+    }
+}
+
+/// Borrow the initialised state at `p`, or `None` if `p` is NULL or was not
+/// initialised.
+///
+/// # Safety
+///
+/// `p` must be NULL or point to storage of the declared type that C has not
+/// freed; no other reference to it may be live.
+pub(crate) unsafe fn get<'a, T>(p: *mut Slot<T>) -> Option<&'a mut T> {
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: non-NULL and valid per the caller. The magic word is read
+    // before the value is used, so storage that was never initialised is
+    // refused (its first word is whatever C left there, a u64 like any).
+    let slot = unsafe { &mut *p };
+    (slot.magic == MAGIC).then_some(&mut slot.value)
+}
+
+/// Forget the state: later calls see an uninitialised object.
+///
+/// # Safety
+///
+/// As [`get`].
+pub(crate) unsafe fn clear<T>(p: *mut Slot<T>) {
+    if !p.is_null() {
+        // SAFETY: as `get`; only the magic word is written.
+        unsafe { (*p).magic = 0 }
+    }
+}
+
+/// Declares that C storage type `$c` holds a `Slot<$t>`, with compile-time
+/// checks of size and alignment.
+macro_rules! storage {
+    ($c:ty, $t:ty) => {
+        const _: () = {
+            assert!(
+                core::mem::size_of::<$crate::storage::Slot<$t>>() <= core::mem::size_of::<$c>(),
+                "state does not fit its published C size"
+            );
+            assert!(
+                core::mem::align_of::<$crate::storage::Slot<$t>>() <= core::mem::align_of::<$c>()
+            );
+        };
+    };
+}
+pub(crate) use storage;
+
+/// A byte slice from C, `None` when the pointer is NULL with a non-zero
+/// length. A NULL pointer with length 0 is the empty slice.
+///
+/// # Safety
+///
+/// `ptr` must be valid for reads of `len` bytes for `'a`.
+pub(crate) unsafe fn bytes<'a>(ptr: *const u8, len: usize) -> Option<&'a [u8]> {
+    if ptr.is_null() {
+        return (len == 0).then_some(&[]);
+    }
+    // SAFETY: non-NULL and valid for `len` bytes per the caller.
+    Some(unsafe { core::slice::from_raw_parts(ptr, len) })
+}
+
+/// A writable byte slice from C (see [`bytes`]).
+///
+/// # Safety
+///
+/// `ptr` must be valid for reads and writes of `len` bytes for `'a`, and not
+/// aliased.
+pub(crate) unsafe fn bytes_mut<'a>(ptr: *mut u8, len: usize) -> Option<&'a mut [u8]> {
+    if ptr.is_null() {
+        return (len == 0).then_some(&mut []);
+    }
+    // SAFETY: non-NULL, valid and unaliased per the caller.
+    Some(unsafe { core::slice::from_raw_parts_mut(ptr, len) })
+}
+
+/// Write `value` through an output pointer (already NULL-checked).
+///
+/// # Safety
+///
+/// `out` must be valid for a write of `T`.
+pub(crate) unsafe fn put<T>(out: *mut T, value: T) {
+    // SAFETY: per the caller.
+    unsafe { out.write(value) }
+}
