@@ -70,9 +70,9 @@ use core::fmt;
 pub use error::{DecodeError, DecodeErrorKind, PathDisplay, Segment, MAX_PATH};
 pub use heapless::{String, Vec};
 pub use object::{
-    check_members, decode_args, decode_enum, decode_fields, decode_object, encode_object,
-    enum_index, expect_object, find_member, member, optional, optional_member, required, Field,
-    Object,
+    check_members, decode_args, decode_enum, decode_fields, decode_in, decode_object,
+    encode_object, enum_index, expect_object, find_member, member, optional, optional_member,
+    required, simple_union, Field, Object,
 };
 pub use raw::RawJson;
 pub use scalar::{int64, uint64, Null, Size};
@@ -144,6 +144,23 @@ pub trait Event {
     type Data: Decode + Encode + Default;
     /// The event has `data` in the schema.
     const HAS_DATA: bool;
+}
+
+/// Decode a command's return value (the `return` member of a reply).
+///
+/// # Errors
+///
+/// [`DecodeError`] says what and where.
+pub fn decode_return<C: Command>(v: Json<'_>, mode: Mode) -> Result<C::Returns, DecodeError<'_>> {
+    C::Returns::decode(v, mode)
+}
+
+/// Receives every generated type of a schema from its `visit_types`
+/// function, with the type's QAPI name: a way for tests and fuzzers to reach
+/// every type without listing them.
+pub trait TypeVisitor {
+    /// Called once per type.
+    fn visit<T: Decode + Encode + Default + fmt::Debug + 'static>(&mut self, name: &'static str);
 }
 
 /// One row of a schema's `COMMANDS` table.

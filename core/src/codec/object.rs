@@ -298,6 +298,50 @@ pub fn decode_enum<'a, T, const N: usize>(
     Ok(())
 }
 
+/// Decode `v` as a new `T`, a failure's path prefixed with `name`.
+///
+/// # Errors
+///
+/// `T`'s [`DecodeError`], inside `name`.
+pub fn decode_in<'a, T: Decode + Default>(
+    v: Json<'a>,
+    mode: Mode,
+    name: &'static &'static str,
+) -> Result<T, DecodeError<'a>> {
+    T::decode(v, mode).map_err(|e| e.in_member(name))
+}
+
+const SIMPLE_UNION_FIELDS: &[Field] = &[Field::required("type"), Field::required("data")];
+
+/// The parts of a simple union, `{"type": BRANCH, "data": VALUE}`: the
+/// branch's index in `names` (`None` for an unknown branch in lenient mode),
+/// the `type` value and the `data` value.
+///
+/// # Errors
+///
+/// Not an object, `type` or `data` missing, `type` not a string or (strict
+/// mode) not a branch name, other members (strict mode).
+pub fn simple_union<'a>(
+    v: Json<'a>,
+    mode: Mode,
+    names: &[&str],
+) -> Result<(Option<usize>, Json<'a>, Json<'a>), DecodeError<'a>> {
+    expect_object(v)?;
+    let mut parts = [EMPTY_OBJECT; 2];
+    decode_fields(v, SIMPLE_UNION_FIELDS, &mut |i, m| {
+        if let (Some(slot), Some(m)) = (parts.get_mut(i), m) {
+            *slot = m;
+        }
+        Ok(())
+    })?;
+    let [tag, data] = parts;
+    let index = enum_index(tag, mode, names)
+        .map_err(|e| e.in_member(&"type"))?
+        .ok();
+    check_members(v, mode, &[SIMPLE_UNION_FIELDS])?;
+    Ok((index, tag, data))
+}
+
 /// The `{}` the decoders start from when a command has no `arguments`.
 pub(crate) const EMPTY_OBJECT: Json<'static> = Json::from_validated(b"{}");
 
