@@ -1786,6 +1786,158 @@ pub fn decode_request<'a>(name: json::Str<'a>, arguments: Option<json::Json<'a>>
     })
 }
 
+/// A command's decoded return value: what [`decode_response`] returns.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Response {
+    /// The return value of [`GuestSyncDelimited`] (`guest-sync-delimited`).
+    GuestSyncDelimited(<GuestSyncDelimited as rt::Command>::Returns),
+    /// The return value of [`GuestSync`] (`guest-sync`).
+    GuestSync(<GuestSync as rt::Command>::Returns),
+    /// The return value of [`GuestPing`] (`guest-ping`).
+    GuestPing(<GuestPing as rt::Command>::Returns),
+    /// The return value of [`GuestGetTime`] (`guest-get-time`).
+    GuestGetTime(<GuestGetTime as rt::Command>::Returns),
+    /// The return value of [`GuestSetTime`] (`guest-set-time`).
+    GuestSetTime(<GuestSetTime as rt::Command>::Returns),
+    /// The return value of [`GuestInfo`] (`guest-info`).
+    GuestInfo(<GuestInfo as rt::Command>::Returns),
+    /// The return value of [`GuestShutdown`] (`guest-shutdown`).
+    GuestShutdown(<GuestShutdown as rt::Command>::Returns),
+    /// The return value of [`GuestFileOpen`] (`guest-file-open`).
+    GuestFileOpen(<GuestFileOpen as rt::Command>::Returns),
+    /// The return value of [`GuestFileClose`] (`guest-file-close`).
+    GuestFileClose(<GuestFileClose as rt::Command>::Returns),
+    /// The return value of [`GuestFileReadCommand`] (`guest-file-read`).
+    GuestFileReadCommand(<GuestFileReadCommand as rt::Command>::Returns),
+    /// The return value of [`GuestFileWriteCommand`] (`guest-file-write`).
+    GuestFileWriteCommand(<GuestFileWriteCommand as rt::Command>::Returns),
+    /// The return value of [`GuestFileSeekCommand`] (`guest-file-seek`).
+    GuestFileSeekCommand(<GuestFileSeekCommand as rt::Command>::Returns),
+    /// The return value of [`GuestFileFlush`] (`guest-file-flush`).
+    GuestFileFlush(<GuestFileFlush as rt::Command>::Returns),
+    /// The return value of [`GuestFsfreezeStatusCommand`] (`guest-fsfreeze-status`).
+    GuestFsfreezeStatusCommand(<GuestFsfreezeStatusCommand as rt::Command>::Returns),
+    /// The return value of [`GuestFsfreezeFreeze`] (`guest-fsfreeze-freeze`).
+    GuestFsfreezeFreeze(<GuestFsfreezeFreeze as rt::Command>::Returns),
+    /// The return value of [`GuestFsfreezeFreezeList`] (`guest-fsfreeze-freeze-list`).
+    GuestFsfreezeFreezeList(<GuestFsfreezeFreezeList as rt::Command>::Returns),
+    /// The return value of [`GuestFsfreezeThaw`] (`guest-fsfreeze-thaw`).
+    GuestFsfreezeThaw(<GuestFsfreezeThaw as rt::Command>::Returns),
+    /// The return value of [`GuestFstrim`] (`guest-fstrim`).
+    GuestFstrim(<GuestFstrim as rt::Command>::Returns),
+    /// The return value of [`GuestSuspendDisk`] (`guest-suspend-disk`).
+    GuestSuspendDisk(<GuestSuspendDisk as rt::Command>::Returns),
+    /// The return value of [`GuestSuspendRam`] (`guest-suspend-ram`).
+    GuestSuspendRam(<GuestSuspendRam as rt::Command>::Returns),
+    /// The return value of [`GuestSuspendHybrid`] (`guest-suspend-hybrid`).
+    GuestSuspendHybrid(<GuestSuspendHybrid as rt::Command>::Returns),
+    /// The return value of [`GuestNetworkGetInterfaces`] (`guest-network-get-interfaces`).
+    GuestNetworkGetInterfaces(<GuestNetworkGetInterfaces as rt::Command>::Returns),
+    /// The return value of [`GuestGetVcpus`] (`guest-get-vcpus`).
+    GuestGetVcpus(<GuestGetVcpus as rt::Command>::Returns),
+    /// The return value of [`GuestSetVcpus`] (`guest-set-vcpus`).
+    GuestSetVcpus(<GuestSetVcpus as rt::Command>::Returns),
+    /// The return value of [`GuestGetFsinfo`] (`guest-get-fsinfo`).
+    GuestGetFsinfo(<GuestGetFsinfo as rt::Command>::Returns),
+}
+
+impl Response {
+    /// The command's wire name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::GuestSyncDelimited(_) => <GuestSyncDelimited as rt::Command>::NAME,
+            Self::GuestSync(_) => <GuestSync as rt::Command>::NAME,
+            Self::GuestPing(_) => <GuestPing as rt::Command>::NAME,
+            Self::GuestGetTime(_) => <GuestGetTime as rt::Command>::NAME,
+            Self::GuestSetTime(_) => <GuestSetTime as rt::Command>::NAME,
+            Self::GuestInfo(_) => <GuestInfo as rt::Command>::NAME,
+            Self::GuestShutdown(_) => <GuestShutdown as rt::Command>::NAME,
+            Self::GuestFileOpen(_) => <GuestFileOpen as rt::Command>::NAME,
+            Self::GuestFileClose(_) => <GuestFileClose as rt::Command>::NAME,
+            Self::GuestFileReadCommand(_) => <GuestFileReadCommand as rt::Command>::NAME,
+            Self::GuestFileWriteCommand(_) => <GuestFileWriteCommand as rt::Command>::NAME,
+            Self::GuestFileSeekCommand(_) => <GuestFileSeekCommand as rt::Command>::NAME,
+            Self::GuestFileFlush(_) => <GuestFileFlush as rt::Command>::NAME,
+            Self::GuestFsfreezeStatusCommand(_) => <GuestFsfreezeStatusCommand as rt::Command>::NAME,
+            Self::GuestFsfreezeFreeze(_) => <GuestFsfreezeFreeze as rt::Command>::NAME,
+            Self::GuestFsfreezeFreezeList(_) => <GuestFsfreezeFreezeList as rt::Command>::NAME,
+            Self::GuestFsfreezeThaw(_) => <GuestFsfreezeThaw as rt::Command>::NAME,
+            Self::GuestFstrim(_) => <GuestFstrim as rt::Command>::NAME,
+            Self::GuestSuspendDisk(_) => <GuestSuspendDisk as rt::Command>::NAME,
+            Self::GuestSuspendRam(_) => <GuestSuspendRam as rt::Command>::NAME,
+            Self::GuestSuspendHybrid(_) => <GuestSuspendHybrid as rt::Command>::NAME,
+            Self::GuestNetworkGetInterfaces(_) => <GuestNetworkGetInterfaces as rt::Command>::NAME,
+            Self::GuestGetVcpus(_) => <GuestGetVcpus as rt::Command>::NAME,
+            Self::GuestSetVcpus(_) => <GuestSetVcpus as rt::Command>::NAME,
+            Self::GuestGetFsinfo(_) => <GuestGetFsinfo as rt::Command>::NAME,
+        }
+    }
+
+    /// The value to write as `return`.
+    pub fn value(&self) -> &dyn json::Encode {
+        match self {
+            Self::GuestSyncDelimited(value) => value,
+            Self::GuestSync(value) => value,
+            Self::GuestPing(value) => value,
+            Self::GuestGetTime(value) => value,
+            Self::GuestSetTime(value) => value,
+            Self::GuestInfo(value) => value,
+            Self::GuestShutdown(value) => value,
+            Self::GuestFileOpen(value) => value,
+            Self::GuestFileClose(value) => value,
+            Self::GuestFileReadCommand(value) => value,
+            Self::GuestFileWriteCommand(value) => value,
+            Self::GuestFileSeekCommand(value) => value,
+            Self::GuestFileFlush(value) => value,
+            Self::GuestFsfreezeStatusCommand(value) => value,
+            Self::GuestFsfreezeFreeze(value) => value,
+            Self::GuestFsfreezeFreezeList(value) => value,
+            Self::GuestFsfreezeThaw(value) => value,
+            Self::GuestFstrim(value) => value,
+            Self::GuestSuspendDisk(value) => value,
+            Self::GuestSuspendRam(value) => value,
+            Self::GuestSuspendHybrid(value) => value,
+            Self::GuestNetworkGetInterfaces(value) => value,
+            Self::GuestGetVcpus(value) => value,
+            Self::GuestSetVcpus(value) => value,
+            Self::GuestGetFsinfo(value) => value,
+        }
+    }
+}
+
+/// Decode the `return` value of a reply to the command called `name`;
+/// `None` for a command this schema does not know.
+pub fn decode_response<'a>(name: &str, value: json::Json<'a>, mode: rt::Mode) -> Option<Result<Response, rt::DecodeError<'a>>> {
+    Some(match COMMANDS.iter().position(|c| c.name == name)? {
+        0 => rt::Decode::decode(value, mode).map(Response::GuestSyncDelimited),
+        1 => rt::Decode::decode(value, mode).map(Response::GuestSync),
+        2 => rt::Decode::decode(value, mode).map(Response::GuestPing),
+        3 => rt::Decode::decode(value, mode).map(Response::GuestGetTime),
+        4 => rt::Decode::decode(value, mode).map(Response::GuestSetTime),
+        5 => rt::Decode::decode(value, mode).map(Response::GuestInfo),
+        6 => rt::Decode::decode(value, mode).map(Response::GuestShutdown),
+        7 => rt::Decode::decode(value, mode).map(Response::GuestFileOpen),
+        8 => rt::Decode::decode(value, mode).map(Response::GuestFileClose),
+        9 => rt::Decode::decode(value, mode).map(Response::GuestFileReadCommand),
+        10 => rt::Decode::decode(value, mode).map(Response::GuestFileWriteCommand),
+        11 => rt::Decode::decode(value, mode).map(Response::GuestFileSeekCommand),
+        12 => rt::Decode::decode(value, mode).map(Response::GuestFileFlush),
+        13 => rt::Decode::decode(value, mode).map(Response::GuestFsfreezeStatusCommand),
+        14 => rt::Decode::decode(value, mode).map(Response::GuestFsfreezeFreeze),
+        15 => rt::Decode::decode(value, mode).map(Response::GuestFsfreezeFreezeList),
+        16 => rt::Decode::decode(value, mode).map(Response::GuestFsfreezeThaw),
+        17 => rt::Decode::decode(value, mode).map(Response::GuestFstrim),
+        18 => rt::Decode::decode(value, mode).map(Response::GuestSuspendDisk),
+        19 => rt::Decode::decode(value, mode).map(Response::GuestSuspendRam),
+        20 => rt::Decode::decode(value, mode).map(Response::GuestSuspendHybrid),
+        21 => rt::Decode::decode(value, mode).map(Response::GuestNetworkGetInterfaces),
+        22 => rt::Decode::decode(value, mode).map(Response::GuestGetVcpus),
+        23 => rt::Decode::decode(value, mode).map(Response::GuestSetVcpus),
+        24 => rt::Decode::decode(value, mode).map(Response::GuestGetFsinfo),
+        _ => return None,
+    })
+}
+
 /// An event with its decoded data: what [`decode_event`] returns.
 #[derive(Clone, Debug, PartialEq)]
 pub enum EventData {
@@ -1794,6 +1946,11 @@ pub enum EventData {
 impl EventData {
     /// The event's wire name.
     pub fn name(&self) -> &'static str {
+        match *self {}
+    }
+
+    /// The data to write as `data`; `None` for an event without any.
+    pub fn data(&self) -> Option<&dyn json::Encode> {
         match *self {}
     }
 }

@@ -1264,7 +1264,7 @@ pub struct PciMemoryRegion {
     /// the index of the Base Address Register for this region
     pub bar: i64,
     /// 'io' if the region is a PIO region 'memory' if the region is a MMIO region
-    pub type_: rt::String<64>,
+    pub type_: rt::String<8>,
     /// The `address` member.
     pub address: i64,
     /// memory size
@@ -1380,7 +1380,7 @@ pub struct PciBridgeInfo {
     /// a list of `PciDeviceInfo` for each device on this bridge
     ///
     /// Kept as JSON text to break the type cycle through `PciDeviceInfo`; decode it on demand with `rt::Vec::<PciDeviceInfo, N>::decode`.
-    pub devices: Option<rt::RawJson<2048>>,
+    pub devices: Option<rt::RawJson<1024>>,
 }
 
 impl rt::Object for PciBridgeInfo {
@@ -1517,7 +1517,7 @@ pub struct PciDeviceInfo {
     /// if the device is a PCI bridge, the bridge information
     pub pci_bridge: Option<PciBridgeInfo>,
     /// a list of the PCI I/O regions associated with the device
-    pub regions: rt::Vec<PciMemoryRegion, 8>,
+    pub regions: rt::Vec<PciMemoryRegion, 7>,
 }
 
 impl rt::Object for PciDeviceInfo {
@@ -1616,7 +1616,7 @@ pub struct QueryPci;
 impl rt::Command for QueryPci {
     const NAME: &'static str = "query-pci";
     type Args = rt::NoArgs;
-    type Returns = rt::Vec<PciInfo, 4>;
+    type Returns = rt::Vec<PciInfo, 2>;
     const HAS_ARGS: bool = false;
     const SUCCESS_RESPONSE: bool = true;
     const ALLOW_OOB: bool = false;
@@ -1825,6 +1825,103 @@ pub fn decode_request<'a>(name: json::Str<'a>, arguments: Option<json::Json<'a>>
     })
 }
 
+/// A command's decoded return value: what [`decode_response`] returns.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Response {
+    /// The return value of [`QmpCapabilities`] (`qmp_capabilities`).
+    QmpCapabilities(<QmpCapabilities as rt::Command>::Returns),
+    /// The return value of [`QueryVersion`] (`query-version`).
+    QueryVersion(<QueryVersion as rt::Command>::Returns),
+    /// The return value of [`QueryCommands`] (`query-commands`).
+    QueryCommands(<QueryCommands as rt::Command>::Returns),
+    /// The return value of [`AddClient`] (`add_client`).
+    AddClient(<AddClient as rt::Command>::Returns),
+    /// The return value of [`QueryName`] (`query-name`).
+    QueryName(<QueryName as rt::Command>::Returns),
+    /// The return value of [`QueryKvm`] (`query-kvm`).
+    QueryKvm(<QueryKvm as rt::Command>::Returns),
+    /// The return value of [`QueryUuid`] (`query-uuid`).
+    QueryUuid(<QueryUuid as rt::Command>::Returns),
+    /// The return value of [`QueryEvents`] (`query-events`).
+    QueryEvents(<QueryEvents as rt::Command>::Returns),
+    /// The return value of [`QueryCpus`] (`query-cpus`).
+    QueryCpus(<QueryCpus as rt::Command>::Returns),
+    /// The return value of [`QueryIothreads`] (`query-iothreads`).
+    QueryIothreads(<QueryIothreads as rt::Command>::Returns),
+    /// The return value of [`QueryBalloon`] (`query-balloon`).
+    QueryBalloon(<QueryBalloon as rt::Command>::Returns),
+    /// The return value of [`QueryPci`] (`query-pci`).
+    QueryPci(<QueryPci as rt::Command>::Returns),
+    /// The return value of [`Quit`] (`quit`).
+    Quit(<Quit as rt::Command>::Returns),
+    /// The return value of [`Stop`] (`stop`).
+    Stop(<Stop as rt::Command>::Returns),
+}
+
+impl Response {
+    /// The command's wire name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::QmpCapabilities(_) => <QmpCapabilities as rt::Command>::NAME,
+            Self::QueryVersion(_) => <QueryVersion as rt::Command>::NAME,
+            Self::QueryCommands(_) => <QueryCommands as rt::Command>::NAME,
+            Self::AddClient(_) => <AddClient as rt::Command>::NAME,
+            Self::QueryName(_) => <QueryName as rt::Command>::NAME,
+            Self::QueryKvm(_) => <QueryKvm as rt::Command>::NAME,
+            Self::QueryUuid(_) => <QueryUuid as rt::Command>::NAME,
+            Self::QueryEvents(_) => <QueryEvents as rt::Command>::NAME,
+            Self::QueryCpus(_) => <QueryCpus as rt::Command>::NAME,
+            Self::QueryIothreads(_) => <QueryIothreads as rt::Command>::NAME,
+            Self::QueryBalloon(_) => <QueryBalloon as rt::Command>::NAME,
+            Self::QueryPci(_) => <QueryPci as rt::Command>::NAME,
+            Self::Quit(_) => <Quit as rt::Command>::NAME,
+            Self::Stop(_) => <Stop as rt::Command>::NAME,
+        }
+    }
+
+    /// The value to write as `return`.
+    pub fn value(&self) -> &dyn json::Encode {
+        match self {
+            Self::QmpCapabilities(value) => value,
+            Self::QueryVersion(value) => value,
+            Self::QueryCommands(value) => value,
+            Self::AddClient(value) => value,
+            Self::QueryName(value) => value,
+            Self::QueryKvm(value) => value,
+            Self::QueryUuid(value) => value,
+            Self::QueryEvents(value) => value,
+            Self::QueryCpus(value) => value,
+            Self::QueryIothreads(value) => value,
+            Self::QueryBalloon(value) => value,
+            Self::QueryPci(value) => value,
+            Self::Quit(value) => value,
+            Self::Stop(value) => value,
+        }
+    }
+}
+
+/// Decode the `return` value of a reply to the command called `name`;
+/// `None` for a command this schema does not know.
+pub fn decode_response<'a>(name: &str, value: json::Json<'a>, mode: rt::Mode) -> Option<Result<Response, rt::DecodeError<'a>>> {
+    Some(match COMMANDS.iter().position(|c| c.name == name)? {
+        0 => rt::Decode::decode(value, mode).map(Response::QmpCapabilities),
+        1 => rt::Decode::decode(value, mode).map(Response::QueryVersion),
+        2 => rt::Decode::decode(value, mode).map(Response::QueryCommands),
+        3 => rt::Decode::decode(value, mode).map(Response::AddClient),
+        4 => rt::Decode::decode(value, mode).map(Response::QueryName),
+        5 => rt::Decode::decode(value, mode).map(Response::QueryKvm),
+        6 => rt::Decode::decode(value, mode).map(Response::QueryUuid),
+        7 => rt::Decode::decode(value, mode).map(Response::QueryEvents),
+        8 => rt::Decode::decode(value, mode).map(Response::QueryCpus),
+        9 => rt::Decode::decode(value, mode).map(Response::QueryIothreads),
+        10 => rt::Decode::decode(value, mode).map(Response::QueryBalloon),
+        11 => rt::Decode::decode(value, mode).map(Response::QueryPci),
+        12 => rt::Decode::decode(value, mode).map(Response::Quit),
+        13 => rt::Decode::decode(value, mode).map(Response::Stop),
+        _ => return None,
+    })
+}
+
 /// An event with its decoded data: what [`decode_event`] returns.
 #[derive(Clone, Debug, PartialEq)]
 pub enum EventData {
@@ -1837,6 +1934,13 @@ impl EventData {
     pub fn name(&self) -> &'static str {
         match self {
             Self::BalloonChange(_) => <BalloonChange as rt::Event>::NAME,
+        }
+    }
+
+    /// The data to write as `data`; `None` for an event without any.
+    pub fn data(&self) -> Option<&dyn json::Encode> {
+        match self {
+            Self::BalloonChange(data) => Some(data),
         }
     }
 }
@@ -1887,6 +1991,6 @@ pub fn visit_types<V: rt::TypeVisitor>(visitor: &mut V) {
     visitor.visit::<PciDeviceId>("PciDeviceId");
     visitor.visit::<PciDeviceInfo>("PciDeviceInfo");
     visitor.visit::<PciInfo>("PciInfo");
-    visitor.visit::<rt::Vec<PciInfo, 4>>("query-pci:returns");
+    visitor.visit::<rt::Vec<PciInfo, 2>>("query-pci:returns");
     visitor.visit::<CpuInstanceProperties>("CpuInstanceProperties");
 }

@@ -268,7 +268,7 @@ pub fn generate(schema: &Schema, caps: &Capacities) -> Result<(String, Counts), 
             DefKind::Event { .. } if type_names.contains(&base) => format!("{base}Event"),
             _ => base.clone(),
         };
-        if ["Request", "EventData"].contains(&name.as_str()) {
+        if ["Request", "Response", "EventData"].contains(&name.as_str()) {
             return Err(Error::new(
                 &def.file,
                 def.line,
@@ -1319,6 +1319,73 @@ impl Gen<'_> {
         }
         self.line("}");
         self.line("");
+        // Responses.
+        self.line("/// A command's decoded return value: what [`decode_response`] returns.");
+        self.line("#[derive(Clone, Debug, PartialEq)]");
+        self.line("pub enum Response {");
+        for c in &commands {
+            let rust = self.rust[&c.name].clone();
+            self.doc(
+                "    ",
+                &[format!("The return value of [`{rust}`] (`{}`).", c.name)],
+            );
+            let _ = writeln!(self.out, "    {rust}(<{rust} as rt::Command>::Returns),");
+        }
+        self.line("}");
+        self.line("");
+        self.line("impl Response {");
+        self.line("    /// The command's wire name.");
+        self.line("    pub fn name(&self) -> &'static str {");
+        if commands.is_empty() {
+            self.line("        match *self {}");
+        } else {
+            self.line("        match self {");
+            for c in &commands {
+                let rust = &self.rust[&c.name];
+                let _ = writeln!(
+                    self.out,
+                    "            Self::{rust}(_) => <{rust} as rt::Command>::NAME,"
+                );
+            }
+            self.line("        }");
+        }
+        self.line("    }");
+        self.line("");
+        self.line("    /// The value to write as `return`.");
+        self.line("    pub fn value(&self) -> &dyn json::Encode {");
+        if commands.is_empty() {
+            self.line("        match *self {}");
+        } else {
+            self.line("        match self {");
+            for c in &commands {
+                let rust = &self.rust[&c.name];
+                let _ = writeln!(self.out, "            Self::{rust}(value) => value,");
+            }
+            self.line("        }");
+        }
+        self.line("    }");
+        self.line("}");
+        self.line("");
+        self.line("/// Decode the `return` value of a reply to the command called `name`;");
+        self.line("/// `None` for a command this schema does not know.");
+        self.line("pub fn decode_response<'a>(name: &str, value: json::Json<'a>, mode: rt::Mode) -> Option<Result<Response, rt::DecodeError<'a>>> {");
+        if commands.is_empty() {
+            self.line("    let _ = (name, value, mode);");
+            self.line("    None");
+        } else {
+            self.line("    Some(match COMMANDS.iter().position(|c| c.name == name)? {");
+            for (i, c) in commands.iter().enumerate() {
+                let rust = &self.rust[&c.name];
+                let _ = writeln!(
+                    self.out,
+                    "        {i} => rt::Decode::decode(value, mode).map(Response::{rust}),"
+                );
+            }
+            self.line("        _ => return None,");
+            self.line("    })");
+        }
+        self.line("}");
+        self.line("");
         // Events.
         self.line("/// An event with its decoded data: what [`decode_event`] returns.");
         self.line("#[derive(Clone, Debug, PartialEq)]");
@@ -1343,6 +1410,24 @@ impl Gen<'_> {
                     self.out,
                     "            Self::{rust}(_) => <{rust} as rt::Event>::NAME,"
                 );
+            }
+            self.line("        }");
+        }
+        self.line("    }");
+        self.line("");
+        self.line("    /// The data to write as `data`; `None` for an event without any.");
+        self.line("    pub fn data(&self) -> Option<&dyn json::Encode> {");
+        if events.is_empty() {
+            self.line("        match *self {}");
+        } else {
+            self.line("        match self {");
+            for e in &events {
+                let rust = &self.rust[&e.name];
+                if matches!(&e.kind, DefKind::Event { data: Some(_), .. }) {
+                    let _ = writeln!(self.out, "            Self::{rust}(data) => Some(data),");
+                } else {
+                    let _ = writeln!(self.out, "            Self::{rust}(_) => None,");
+                }
             }
             self.line("        }");
         }

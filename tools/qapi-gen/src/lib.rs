@@ -205,6 +205,53 @@ pub fn generate(opts: &Options) -> Result<(String, Counts), Error> {
     Ok((out, counts))
 }
 
+/// The `include` lines of the QMP seed that name files not in the seed.
+pub const QMP_SEED_MISSING_INCLUDES: &[&str] = &[
+    "qapi/common.json",
+    "qapi/sockets.json",
+    "qapi/run-state.json",
+    "qapi/crypto.json",
+    "qapi/block.json",
+    "qapi/char.json",
+    "qapi/net.json",
+    "qapi/rocker.json",
+    "qapi/tpm.json",
+    "qapi/ui.json",
+    "qapi/migration.json",
+    "qapi/transaction.json",
+    "qapi/trace.json",
+    "qapi/introspect.json",
+];
+
+/// The jobs that make the codecs qwire ships (`core/src/qmp/schema.rs`,
+/// `core/src/qga/schema.rs`), with paths relative to the workspace `root`.
+/// `qapi-gen --shipped` runs them; the test `codegen_fresh` checks their
+/// output against the committed files.
+pub fn shipped_jobs(root: &std::path::Path) -> Vec<Options> {
+    let job = |title: &str, section: &str, schemas: &[&str], missing: &[&str]| Options {
+        root: root.to_path_buf(),
+        schemas: schemas.iter().map(|s| s.to_string()).collect(),
+        allow_missing: missing.iter().map(|s| s.to_string()).collect(),
+        capacities: Some("tools/qapi-gen/capacities.toml".into()),
+        section: section.into(),
+        runtime: "crate".into(),
+        title: title.into(),
+        output: format!("core/src/{section}/schema.rs"),
+    };
+    vec![
+        job(
+            "QMP",
+            "qmp",
+            &[
+                "../shared/schema/qmp-seed.json",
+                "../shared/schema/seed-supplement.json",
+            ],
+            QMP_SEED_MISSING_INCLUDES,
+        ),
+        job("QGA", "qga", &["../shared/schema/qga-seed.json"], &[]),
+    ]
+}
+
 /// One `Example:` transcript of a definition.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Example {

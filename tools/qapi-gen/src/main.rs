@@ -8,10 +8,42 @@
 //!
 //! Paths are relative to the current directory (run it from the workspace
 //! root). `--check` compares instead of writing and fails on a difference.
+//! `qapi-gen --shipped [--check]` runs the jobs for qwire's own codecs
+//! ([`qapi_gen::shipped_jobs`]); each generated file's header also spells
+//! out its job as a full command line.
 
 use std::process::ExitCode;
 
-use qapi_gen::{generate, Options};
+use qapi_gen::{generate, shipped_jobs, Options};
+
+/// Run one job; write its output, or with `check` compare it.
+fn run(opts: &Options, check: bool) -> ExitCode {
+    let (text, counts) = match generate(opts) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("qapi-gen: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let path = opts.root.join(&opts.output);
+    if check {
+        let current = std::fs::read_to_string(&path).unwrap_or_default();
+        if current != text {
+            eprintln!("qapi-gen: {} is stale; regenerate it", opts.output);
+            return ExitCode::FAILURE;
+        }
+        return ExitCode::SUCCESS;
+    }
+    if let Err(e) = std::fs::write(&path, text) {
+        eprintln!("qapi-gen: cannot write {}: {e}", opts.output);
+        return ExitCode::FAILURE;
+    }
+    eprintln!(
+        "qapi-gen: wrote {} ({} commands, {} structs, {} enums, {} unions, {} alternates, {} events)",
+        opts.output, counts.commands, counts.structs, counts.enums, counts.unions, counts.alternates, counts.events
+    );
+    ExitCode::SUCCESS
+}
 
 fn usage() -> ExitCode {
     eprintln!(
@@ -30,6 +62,7 @@ fn main() -> ExitCode {
         ..Options::default()
     };
     let mut check = false;
+    let mut shipped = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next();
@@ -60,6 +93,7 @@ fn main() -> ExitCode {
                 None => return usage(),
             },
             "--check" => check = true,
+            "--shipped" => shipped = true,
             "-h" | "--help" => {
                 usage();
                 return ExitCode::SUCCESS;
@@ -67,32 +101,17 @@ fn main() -> ExitCode {
             _ => return usage(),
         }
     }
-    if opts.schemas.is_empty() || opts.output.is_empty() {
-        return usage();
-    }
-    let (text, counts) = match generate(&opts) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("qapi-gen: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let path = opts.root.join(&opts.output);
-    if check {
-        let current = std::fs::read_to_string(&path).unwrap_or_default();
-        if current != text {
-            eprintln!("qapi-gen: {} is stale; regenerate it", opts.output);
-            return ExitCode::FAILURE;
+    if shipped {
+        for job in shipped_jobs(&opts.root) {
+            let code = run(&job, check);
+            if code != ExitCode::SUCCESS {
+                return code;
+            }
         }
         return ExitCode::SUCCESS;
     }
-    if let Err(e) = std::fs::write(&path, text) {
-        eprintln!("qapi-gen: cannot write {}: {e}", opts.output);
-        return ExitCode::FAILURE;
+    if opts.schemas.is_empty() || opts.output.is_empty() {
+        return usage();
     }
-    eprintln!(
-        "qapi-gen: wrote {} ({} commands, {} structs, {} enums, {} unions, {} alternates, {} events)",
-        opts.output, counts.commands, counts.structs, counts.enums, counts.unions, counts.alternates, counts.events
-    );
-    ExitCode::SUCCESS
+    run(&opts, check)
 }
