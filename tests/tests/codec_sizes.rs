@@ -18,7 +18,7 @@ impl TypeVisitor for Sizes {
 fn sizes(f: fn(&mut Sizes)) -> Vec<(&'static str, usize)> {
     let mut s = Sizes(Vec::new());
     f(&mut s);
-    s.0.sort_by(|a, b| b.1.cmp(&a.1));
+    s.0.sort_by_key(|e| std::cmp::Reverse(e.1));
     s.0
 }
 
