@@ -29,6 +29,41 @@
 //!   The member chosen is the first edge that closes a cycle in a
 //!   depth-first walk from the commands' types (docs/CODECS.md).
 //!
+//! # Example
+//!
+//! ```
+//! use qwire::codec::{self, Command as _, Decode, Mode};
+//! use qwire::envelope::{classify, Message};
+//! use qwire::json::{Json, JsonWriter};
+//! use qwire::qga::schema::{self as qga, GuestAgentInfo, GuestSyncDelimited, GuestSyncDelimitedArgs};
+//!
+//! // A client encodes a request...
+//! let mut buf = [0u8; 128];
+//! let mut w = JsonWriter::new(&mut buf);
+//! codec::write_request::<GuestSyncDelimited>(&mut w, &GuestSyncDelimitedArgs { id: 42 }, None).unwrap();
+//! assert_eq!(w.finish().unwrap(), br#"{"execute":"guest-sync-delimited","arguments":{"id":42}}"#);
+//!
+//! // ...and decodes a reply leniently (newer agents add members).
+//! let reply = Json::parse(br#"{"return": {"version": "7.2.22", "supported_commands":
+//!     [{"enabled": true, "name": "guest-ping", "success-response": true, "new": 1}]}}"#).unwrap();
+//! let Message::Return(r) = classify(reply) else { unreachable!() };
+//! let info = GuestAgentInfo::decode(r.value, Mode::Lenient).unwrap();
+//! assert_eq!(info.version.as_str(), "7.2.22");
+//! assert_eq!(info.supported_commands[0].name.as_str(), "guest-ping");
+//!
+//! // An agent decodes a request strictly, and answers errors in QEMU's words.
+//! let request = Json::parse(br#"{"execute": "guest-sync", "arguments": {"id": "x"}}"#).unwrap();
+//! let Message::Command(c) = classify(request) else { unreachable!() };
+//! let err = qga::decode_request(c.name, c.arguments, Mode::Strict).unwrap_err();
+//! assert_eq!(err.to_string(), "Invalid parameter type for 'id', expected: integer");
+//! let request = Json::parse(br#"{"execute": "guest-sync", "arguments": {"id": 7}}"#).unwrap();
+//! let Message::Command(c) = classify(request) else { unreachable!() };
+//! match qga::decode_request(c.name, c.arguments, Mode::Strict) {
+//!     Ok(qga::Request::GuestSync(args)) => assert_eq!(args.id, 7),
+//!     other => panic!("{other:?}"),
+//! }
+//! ```
+//!
 //! # Contract
 //!
 //! * No allocation and no panic on any input. Decoding recurses only as deep
