@@ -4,6 +4,14 @@
 
 use std::path::PathBuf;
 
+/// Codecs generated from `tools/qapi-gen/tests/data/constructs.json`, a
+/// fixture with every QAPI construct (alternate, simple union, all
+/// built-ins, a self-referencing type, ...), built on the public
+/// `qwire::codec` runtime the way another crate would use it.
+#[rustfmt::skip]
+#[allow(missing_docs)]
+pub mod constructs;
+
 use qwire::framer::{Config, End, ErrorKind, Event, Framer};
 
 /// `../shared` beside the checkout. Tests fail, rather than skip, when it is

@@ -7,7 +7,7 @@
 //! - `../shared/schema/qga-seed.json`
 //! - capacities: `tools/qapi-gen/capacities.toml`, table `[qga]`
 //!
-//! Definitions: 25 commands, 11 structs, 3 enums, 0 unions, 0 alternates, 0 events.
+//! Definitions: commands 25, structs 11, enums 3, unions 0, alternates 0, events 0.
 //!
 //! Regenerate from the workspace root with:
 //!

@@ -167,7 +167,7 @@ pub fn generate(opts: &Options) -> Result<(String, Counts), Error> {
     }
     out.push_str("//!\n//! Definitions: ");
     out.push_str(&format!(
-        "{} commands, {} structs, {} enums, {} unions, {} alternates, {} events.\n",
+        "commands {}, structs {}, enums {}, unions {}, alternates {}, events {}.\n",
         counts.commands,
         counts.structs,
         counts.enums,
@@ -223,10 +223,11 @@ pub const QMP_SEED_MISSING_INCLUDES: &[&str] = &[
     "qapi/introspect.json",
 ];
 
-/// The jobs that make the codecs qwire ships (`core/src/qmp/schema.rs`,
-/// `core/src/qga/schema.rs`), with paths relative to the workspace `root`.
-/// `qapi-gen --shipped` runs them; the test `codegen_fresh` checks their
-/// output against the committed files.
+/// The jobs whose output is committed, with paths relative to the workspace
+/// `root`: the codecs qwire ships (`core/src/qmp/schema.rs`,
+/// `core/src/qga/schema.rs`) and the construct-coverage fixture the tests
+/// use (`tests/src/constructs.rs`). `qapi-gen --shipped` runs them; the
+/// test `codegen_fresh` checks their output against the committed files.
 pub fn shipped_jobs(root: &std::path::Path) -> Vec<Options> {
     let job = |title: &str, section: &str, schemas: &[&str], missing: &[&str]| Options {
         root: root.to_path_buf(),
@@ -249,6 +250,16 @@ pub fn shipped_jobs(root: &std::path::Path) -> Vec<Options> {
             QMP_SEED_MISSING_INCLUDES,
         ),
         job("QGA", "qga", &["../shared/schema/qga-seed.json"], &[]),
+        Options {
+            root: root.to_path_buf(),
+            schemas: vec!["tools/qapi-gen/tests/data/constructs.json".into()],
+            allow_missing: vec!["not-shipped.json".into()],
+            capacities: Some("tools/qapi-gen/tests/data/constructs.toml".into()),
+            section: "constructs".into(),
+            runtime: "qwire".into(),
+            title: "construct-coverage".into(),
+            output: "tests/src/constructs.rs".into(),
+        },
     ]
 }
 

@@ -39,7 +39,7 @@ fn run(opts: &Options, check: bool) -> ExitCode {
         return ExitCode::FAILURE;
     }
     eprintln!(
-        "qapi-gen: wrote {} ({} commands, {} structs, {} enums, {} unions, {} alternates, {} events)",
+        "qapi-gen: wrote {} (commands {}, structs {}, enums {}, unions {}, alternates {}, events {})",
         opts.output, counts.commands, counts.structs, counts.enums, counts.unions, counts.alternates, counts.events
     );
     ExitCode::SUCCESS
