@@ -189,7 +189,7 @@ fn self_referencing_type_keeps_the_back_edge_as_json() {
     );
     let big = format!(
         r#"{{"name":"a","children":[{}]}}"#,
-        vec![r#"{"name":"bbbbbbbbbbbb"}"#; 8].join(",")
+        [r#"{"name":"bbbbbbbbbbbb"}"#; 8].join(",")
     );
     assert_eq!(
         dec::<c::Tree>(&big, Mode::Lenient).unwrap_err(),
@@ -205,9 +205,27 @@ fn struct_base_members_come_first() {
 
 #[test]
 fn commands_and_events() {
-    assert!(<c::DoBoxed as Command>::HAS_ARGS && <c::DoBoxed as Command>::ALLOW_OOB);
-    assert!(!<c::DoAlt as Command>::SUCCESS_RESPONSE);
-    assert!(!<c::Tick as Event>::HAS_DATA);
+    let flags = |has_args, success, oob| (has_args, success, oob);
+    assert_eq!(
+        flags(
+            <c::DoBoxed as Command>::HAS_ARGS,
+            <c::DoBoxed as Command>::SUCCESS_RESPONSE,
+            <c::DoBoxed as Command>::ALLOW_OOB
+        ),
+        (true, true, true)
+    );
+    assert_eq!(
+        flags(
+            <c::DoAlt as Command>::HAS_ARGS,
+            <c::DoAlt as Command>::SUCCESS_RESPONSE,
+            <c::DoAlt as Command>::ALLOW_OOB
+        ),
+        (true, false, false)
+    );
+    assert_eq!(
+        [<c::Tick as Event>::HAS_DATA, <c::Moved as Event>::HAS_DATA],
+        [false, true]
+    );
     let _: fn() -> <c::Tick as Event>::Data = codec::Empty::default;
     let mut buf = [0u8; 128];
     let mut w = JsonWriter::new(&mut buf);
