@@ -440,15 +440,12 @@ impl Schema {
                         }
                         check_struct_name(def, def.line, t, "branch")?;
                     }
-                    let mut all = members.clone();
                     for (_, t) in branches {
                         let mut m = members.clone();
                         m.extend(self.struct_members(t));
                         check_unique_members(def, &m)?;
-                        all = m;
                     }
                     check_unique_members(def, &members)?;
-                    let _ = all;
                 }
                 DefKind::SimpleUnion { branches } => {
                     for (_, t) in branches {
