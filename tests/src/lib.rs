@@ -4,6 +4,14 @@
 
 use std::path::PathBuf;
 
+/// Codecs generated from `tools/qapi-gen/tests/data/constructs.json`, a
+/// fixture with every QAPI construct (alternate, simple union, all
+/// built-ins, a self-referencing type, ...), built on the public
+/// `qwire::codec` runtime the way another crate would use it.
+#[rustfmt::skip]
+#[allow(missing_docs)]
+pub mod constructs;
+
 use qwire::framer::{Config, End, ErrorKind, Event, Framer};
 
 /// `../shared` beside the checkout. Tests fail, rather than skip, when it is
@@ -220,4 +228,36 @@ pub fn c_program(name: &str) -> PathBuf {
         .expect("run make");
     assert!(status.success(), "make build/{name}");
     dir.join("build").join(name)
+}
+
+/// Encode `value` with qwire's writer into a fresh buffer.
+pub fn encode(value: &dyn qwire::json::Encode) -> Vec<u8> {
+    let mut buf = vec![0u8; 1 << 20];
+    let mut w = qwire::json::JsonWriter::new(&mut buf);
+    value.encode(&mut w).expect("encode");
+    w.finish().expect("finish").to_vec()
+}
+
+/// Split a QMP/QGA server stream into its messages (framed by qwire's
+/// framer; 0xFF sentinels dropped).
+pub fn messages(stream: &[u8]) -> Vec<Vec<u8>> {
+    frame_all(stream, 1 << 20, Config::DEFAULT)
+        .into_iter()
+        .filter_map(|e| match e {
+            Ev::Frame(_, bytes) => Some(bytes),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Run `f` on a thread with a 256 MiB stack: the generated `Request` /
+/// `Response` enums are as large as their largest member (100+ KiB for
+/// `query-pci`), and unoptimised builds copy them several times.
+pub fn with_big_stack(f: impl FnOnce() + Send + 'static) {
+    std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(f)
+        .expect("spawn")
+        .join()
+        .unwrap_or_else(|e| std::panic::resume_unwind(e));
 }

@@ -1,0 +1,294 @@
+//! qapi-gen: QAPI schema → fixed-size, `no_std` Rust codecs for qwire.
+//!
+//! The pipeline is [`reader`] (QAPI's JSON dialect, with lines and doc
+//! comments) → [`schema`] (checked definitions, includes followed) →
+//! [`gen`] (Rust source against `qwire::codec`), with [`capacity`] saying
+//! how large each string, list and raw value is. [`generate`] runs it for
+//! one [`Options`] and puts a header on the result naming the inputs and the
+//! exact command that regenerates it; the binary is a thin command line
+//! around it. See `docs/CODECS.md` for how the shipped codecs are made.
+//!
+//! Errors never panic: every problem in an input is an [`Error`] with the
+//! file and line it is about.
+
+pub mod capacity;
+pub mod doc;
+pub mod gen;
+pub mod names;
+pub mod reader;
+pub mod schema;
+
+use std::fmt;
+use std::path::PathBuf;
+
+pub use capacity::Capacities;
+pub use doc::{Direction, Doc, Transcript};
+pub use gen::Counts;
+pub use schema::{Def, DefKind, Schema};
+
+/// A problem in an input, with where it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Error {
+    /// The file (as given or included), or `<command line>`.
+    pub file: String,
+    /// 1-based line, 0 when not known.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl Error {
+    /// An error at `file:line`.
+    pub fn new(file: &str, line: usize, message: impl Into<String>) -> Error {
+        Error {
+            file: file.to_string(),
+            line,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line > 0 {
+            write!(f, "{}:{}: {}", self.file, self.line, self.message)
+        } else {
+            write!(f, "{}: {}", self.file, self.message)
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// One generation job.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Directory the paths below are relative to (the workspace root).
+    pub root: PathBuf,
+    /// Schema files, read in order into one schema.
+    pub schemas: Vec<String>,
+    /// `include` targets (as written in the schema) allowed to be missing.
+    pub allow_missing: Vec<String>,
+    /// Capacity file, if any (built-in defaults otherwise).
+    pub capacities: Option<String>,
+    /// Table of the capacity file to use (`qmp`, `qga`).
+    pub section: String,
+    /// Path of the qwire crate from the generated module: `crate` inside
+    /// qwire, `qwire` elsewhere.
+    pub runtime: String,
+    /// Human name of the protocol, for the module doc (`QMP`).
+    pub title: String,
+    /// Output file (relative to `root`), for the regeneration command.
+    pub output: String,
+}
+
+impl Options {
+    /// The command line that runs this job from `root`.
+    pub fn command_line(&self) -> String {
+        let mut cmd = String::from("cargo run -p qapi-gen --");
+        for s in &self.schemas {
+            cmd.push_str(&format!(" \\\n    --schema {s}"));
+        }
+        for a in &self.allow_missing {
+            cmd.push_str(&format!(" \\\n    --allow-missing-include {a}"));
+        }
+        if let Some(c) = &self.capacities {
+            cmd.push_str(&format!(
+                " \\\n    --capacities {c} --section {}",
+                self.section
+            ));
+        }
+        cmd.push_str(&format!(
+            " \\\n    --runtime {} --title {}",
+            self.runtime, self.title
+        ));
+        cmd.push_str(&format!(" \\\n    --output {}", self.output));
+        cmd
+    }
+
+    /// Load the schema this job reads.
+    ///
+    /// # Errors
+    ///
+    /// As [`Schema::load`].
+    pub fn load_schema(&self) -> Result<Schema, Error> {
+        Schema::load(&self.root, &self.schemas, &self.allow_missing)
+    }
+
+    /// Load the capacities this job uses.
+    ///
+    /// # Errors
+    ///
+    /// As [`Capacities::parse`], or an unreadable file.
+    pub fn load_capacities(&self) -> Result<Capacities, Error> {
+        match &self.capacities {
+            None => Ok(Capacities::default()),
+            Some(path) => {
+                let text = std::fs::read_to_string(self.root.join(path))
+                    .map_err(|e| Error::new(path, 0, format!("cannot read: {e}")))?;
+                Capacities::parse(path, &text, &self.section)
+            }
+        }
+    }
+}
+
+/// Run one job: the complete generated module text, and what it holds.
+///
+/// # Errors
+///
+/// Any [`Error`] from reading, checking or generating.
+pub fn generate(opts: &Options) -> Result<(String, Counts), Error> {
+    let schema = opts.load_schema()?;
+    let caps = opts.load_capacities()?;
+    let (body, counts) = gen::generate(&schema, &caps)?;
+    let rt = &opts.runtime;
+    let mut out = String::new();
+    out.push_str(&format!(
+        "//! Typed codecs for the {} schema.\n//!\n",
+        opts.title
+    ));
+    out.push_str("//! @generated by `tools/qapi-gen` (the `qapi-gen` crate of this workspace).\n");
+    out.push_str("//! Do not edit: change the schema or the capacities and regenerate.\n//!\n");
+    out.push_str("//! Inputs:\n");
+    for s in &opts.schemas {
+        out.push_str(&format!("//! - `{s}`\n"));
+    }
+    for m in &schema.missing_includes {
+        out.push_str(&format!(
+            "//! - include `{m}`: absent, allowed by the command line\n"
+        ));
+    }
+    match &opts.capacities {
+        Some(c) => out.push_str(&format!(
+            "//! - capacities: `{c}`, table `[{}]`\n",
+            opts.section
+        )),
+        None => out.push_str("//! - capacities: built-in defaults\n"),
+    }
+    out.push_str("//!\n//! Definitions: ");
+    out.push_str(&format!(
+        "commands {}, structs {}, enums {}, unions {}, alternates {}, events {}.\n",
+        counts.commands,
+        counts.structs,
+        counts.enums,
+        counts.unions,
+        counts.alternates,
+        counts.events
+    ));
+    if !counts.cycle_breaks.is_empty() {
+        out.push_str(&format!(
+            "//! Members kept as raw JSON to break type cycles: {}.\n",
+            counts
+                .cycle_breaks
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    out.push_str("//!\n//! Regenerate from the workspace root with:\n//!\n//! ```text\n");
+    for line in opts.command_line().lines() {
+        out.push_str(&format!("//! {line}\n"));
+    }
+    out.push_str("//! ```\n//!\n");
+    out.push_str(
+        "//! See the [`codec`](crate::codec) module for how QAPI maps to these types.\n\n",
+    );
+    out.push_str("// Generated names mirror the wire names (every QGA command starts with\n");
+    out.push_str("// `guest-`), and fixed-capacity enums cannot box their large variants.\n");
+    out.push_str("#![allow(clippy::enum_variant_names, clippy::large_enum_variant)]\n\n");
+    out.push_str(&format!("use {rt}::codec as rt;\nuse {rt}::json;\n\n"));
+    out.push_str(&body);
+    if opts.runtime != "crate" {
+        out = out.replace("(crate::codec)", &format!("({rt}::codec)"));
+    }
+    Ok((out, counts))
+}
+
+/// The `include` lines of the QMP seed that name files not in the seed.
+pub const QMP_SEED_MISSING_INCLUDES: &[&str] = &[
+    "qapi/common.json",
+    "qapi/sockets.json",
+    "qapi/run-state.json",
+    "qapi/crypto.json",
+    "qapi/block.json",
+    "qapi/char.json",
+    "qapi/net.json",
+    "qapi/rocker.json",
+    "qapi/tpm.json",
+    "qapi/ui.json",
+    "qapi/migration.json",
+    "qapi/transaction.json",
+    "qapi/trace.json",
+    "qapi/introspect.json",
+];
+
+/// The jobs whose output is committed, with paths relative to the workspace
+/// `root`: the codecs qwire ships (`core/src/qmp/schema.rs`,
+/// `core/src/qga/schema.rs`) and the construct-coverage fixture the tests
+/// use (`tests/src/constructs.rs`). `qapi-gen --shipped` runs them; the
+/// test `codegen_fresh` checks their output against the committed files.
+pub fn shipped_jobs(root: &std::path::Path) -> Vec<Options> {
+    let job = |title: &str, section: &str, schemas: &[&str], missing: &[&str]| Options {
+        root: root.to_path_buf(),
+        schemas: schemas.iter().map(|s| s.to_string()).collect(),
+        allow_missing: missing.iter().map(|s| s.to_string()).collect(),
+        capacities: Some("tools/qapi-gen/capacities.toml".into()),
+        section: section.into(),
+        runtime: "crate".into(),
+        title: title.into(),
+        output: format!("core/src/{section}/schema.rs"),
+    };
+    vec![
+        job(
+            "QMP",
+            "qmp",
+            &[
+                "../shared/schema/qmp-seed.json",
+                "../shared/schema/seed-supplement.json",
+            ],
+            QMP_SEED_MISSING_INCLUDES,
+        ),
+        job("QGA", "qga", &["../shared/schema/qga-seed.json"], &[]),
+        Options {
+            root: root.to_path_buf(),
+            schemas: vec!["tools/qapi-gen/tests/data/constructs.json".into()],
+            allow_missing: vec!["not-shipped.json".into()],
+            capacities: Some("tools/qapi-gen/tests/data/constructs.toml".into()),
+            section: "constructs".into(),
+            runtime: "qwire".into(),
+            title: "construct-coverage".into(),
+            output: "tests/src/constructs.rs".into(),
+        },
+    ]
+}
+
+/// One `Example:` transcript of a definition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Example {
+    /// The definition it documents.
+    pub definition: String,
+    /// `command` or `event`.
+    pub meta: &'static str,
+    /// The file it is in.
+    pub file: String,
+    /// Its messages in order.
+    pub messages: Vec<Transcript>,
+}
+
+/// Every example transcript in `schema`, in schema order.
+pub fn examples(schema: &Schema) -> Vec<Example> {
+    schema
+        .defs
+        .iter()
+        .filter_map(|d| {
+            let messages = d.doc.as_ref()?.transcripts();
+            (!messages.is_empty()).then(|| Example {
+                definition: d.name.clone(),
+                meta: d.meta(),
+                file: d.file.clone(),
+                messages,
+            })
+        })
+        .collect()
+}
