@@ -15,12 +15,21 @@
 //!   (`JSON parse error, stray '"argu\uFFFD'`), its grammar errors name what
 //!   was expected (`JSON parse error, expecting value`). None carries an `id`.
 //!
-//! Both are pure functions of their input; the sessions decide when to call
-//! them.
+//! * [`Handler`], [`Call`], [`Reply`] and [`dispatch`] are the embedder's
+//!   side: a table of commands ([`CommandInfo`]) and one method that answers
+//!   a call. [`dispatch`] applies QEMU's checks between request and handler
+//!   (unknown command, disabled command, `exec-oob` of a command that does
+//!   not allow it), and [`Reply`] makes the handler answer exactly once.
+//!   Replies go into an [`Output`]: messages in the caller's buffer, each
+//!   followed by the protocol's terminator (`\r\n` for QMP, `\n` for QGA).
+//!
+//! The checks are pure functions of their input; the sessions decide when to
+//! call them.
 
 use core::fmt;
 
-use crate::envelope;
+use crate::codec::{self, CommandInfo, Decode, DecodeError, Mode};
+use crate::envelope::{self, Timestamp};
 use crate::framer::{ErrorKind, Event, Expected, Token};
 use crate::json::{Encode, Json, JsonWriter, Kind, Str, WriteError};
 
@@ -360,6 +369,303 @@ impl<'t> TokenBytes<'t> {
             .copied()
             .take(self.n)
     }
+}
+
+/// Messages written one after another into a caller's buffer, each
+/// followed by the protocol's line terminator.
+#[derive(Debug)]
+pub struct Output<'o> {
+    buf: &'o mut [u8],
+    len: usize,
+    terminator: &'static [u8],
+}
+
+/// Smallest output buffer the sessions accept: room for any error reply
+/// they write themselves (a quoted token of [`MAX_QUOTED_TOKEN`] bytes,
+/// escaped, plus an echoed id of moderate size).
+pub const MIN_OUTPUT: usize = 2048;
+
+impl<'o> Output<'o> {
+    /// An empty output over `buf`; every message gets `terminator` after it.
+    pub fn new(buf: &'o mut [u8], terminator: &'static [u8]) -> Self {
+        Output {
+            buf,
+            len: 0,
+            terminator,
+        }
+    }
+
+    /// Bytes written so far.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Nothing written yet.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The bytes written so far.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
+
+    /// Append one message: `prefix` (e.g. QGA's 0xFF sentinel), the JSON
+    /// value `build` writes, and the terminator. If it does not fit, nothing
+    /// of it remains.
+    ///
+    /// # Errors
+    ///
+    /// [`WriteError`] from `build` or a full buffer.
+    pub fn message(
+        &mut self,
+        prefix: &[u8],
+        build: impl FnOnce(&mut JsonWriter<'_>) -> Result<(), WriteError>,
+    ) -> Result<(), WriteError> {
+        let free = self.buf.get_mut(self.len..).unwrap_or_default();
+        let mut w = JsonWriter::new(free);
+        w.raw(prefix)?;
+        build(&mut w)?;
+        w.raw(self.terminator)?;
+        self.len += w.len();
+        Ok(())
+    }
+}
+
+/// A call of one of the handler's commands, after QEMU's checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Call<'a> {
+    /// The command name (as sent; compare with [`Call::is`]).
+    pub name: Str<'a>,
+    /// Index of the command in [`Handler::commands`].
+    pub index: usize,
+    /// `arguments`, if any.
+    pub arguments: Option<Json<'a>>,
+    /// It came as `exec-oob`.
+    pub oob: bool,
+}
+
+impl<'a> Call<'a> {
+    /// This is a call of command `C`.
+    pub fn is<C: codec::Command>(&self) -> bool {
+        self.name.eq_str(C::NAME)
+    }
+
+    /// Decode the arguments strictly, as QEMU does (absent arguments are
+    /// `{}`). Answer an error with [`Reply::invalid_arguments`].
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError`] with QEMU's wording.
+    pub fn args<C: codec::Command>(&self) -> Result<C::Args, DecodeError<'a>> {
+        codec::decode_args(self.arguments, Mode::Strict)
+    }
+
+    /// Like [`Call::args`], decoding in place into `out` (for large
+    /// argument types kept in static memory).
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError`] with QEMU's wording.
+    pub fn args_into<T: Decode>(&self, out: &mut T) -> Result<(), DecodeError<'a>> {
+        out.decode_into(self.arguments.unwrap_or(codec::EMPTY_OBJECT), Mode::Strict)
+    }
+}
+
+/// Proof that a call was answered (or deliberately not): only [`Reply`]'s
+/// methods make one, and each consumes the reply.
+#[must_use]
+#[derive(Debug, PartialEq, Eq)]
+pub struct Answered {
+    outcome: Outcome,
+}
+
+/// What became of a reply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// A reply was written.
+    Replied,
+    /// Nothing was written: a `success-response: false` command succeeded.
+    Silent,
+    /// The reply did not fit the output buffer, nor did the error saying
+    /// so; nothing was written.
+    Overflow,
+}
+
+impl Answered {
+    /// What became of the reply.
+    pub fn outcome(&self) -> Outcome {
+        self.outcome
+    }
+}
+
+/// The one reply a handler owes a call.
+#[derive(Debug)]
+pub struct Reply<'r, 'o, 'a> {
+    out: &'r mut Output<'o>,
+    id: Option<Json<'a>>,
+    success_response: bool,
+    prefix: &'static [u8],
+}
+
+impl<'r, 'o, 'a> Reply<'r, 'o, 'a> {
+    /// A reply into `out` echoing `id`. `success_response: false` makes a
+    /// successful reply silent (QGA's `guest-shutdown`). `prefix` goes
+    /// before the reply (QGA's 0xFF for `guest-sync-delimited`).
+    pub fn new(
+        out: &'r mut Output<'o>,
+        id: Option<Json<'a>>,
+        success_response: bool,
+        prefix: &'static [u8],
+    ) -> Self {
+        Reply {
+            out,
+            id,
+            success_response,
+            prefix,
+        }
+    }
+
+    /// Write an error when the real reply did not fit.
+    fn overflowed(self) -> Answered {
+        let id = self.id;
+        let written = self.out.message(self.prefix, |w| {
+            write_error(
+                w,
+                ErrorClass::GenericError,
+                format_args!("reply does not fit the output buffer"),
+                id,
+            )
+        });
+        Answered {
+            outcome: if written.is_ok() {
+                Outcome::Replied
+            } else {
+                Outcome::Overflow
+            },
+        }
+    }
+
+    /// Return `value`: `{"return": VALUE, "id": ID}`.
+    pub fn ok(self, value: &dyn Encode) -> Answered {
+        if !self.success_response {
+            return Answered {
+                outcome: Outcome::Silent,
+            };
+        }
+        let id = self.id;
+        let id = id.as_ref().map(|i| i as &dyn Encode);
+        match self
+            .out
+            .message(self.prefix, |w| envelope::write_return(w, value, id))
+        {
+            Ok(()) => Answered {
+                outcome: Outcome::Replied,
+            },
+            Err(_) => self.overflowed(),
+        }
+    }
+
+    /// Return `{}`, what commands without a result return.
+    pub fn ok_empty(self) -> Answered {
+        self.ok(&crate::json::EmptyObject)
+    }
+
+    /// Fail with `class` and `desc`: `{"id": ID, "error": {...}}`. Failures
+    /// are answered even for `success-response: false` commands.
+    pub fn error(self, class: ErrorClass, desc: fmt::Arguments<'_>) -> Answered {
+        let id = self.id;
+        match self
+            .out
+            .message(self.prefix, |w| write_error(w, class, desc, id))
+        {
+            Ok(()) => Answered {
+                outcome: Outcome::Replied,
+            },
+            Err(_) => self.overflowed(),
+        }
+    }
+
+    /// Fail because the arguments did not decode: `GenericError` with
+    /// QEMU's wording for `e`.
+    pub fn invalid_arguments(self, e: &DecodeError<'_>) -> Answered {
+        self.error(ErrorClass::GenericError, format_args!("{e}"))
+    }
+
+    /// Emit an event before the reply (QMP: QEMU sends `STOP` before the
+    /// `return` of `stop`).
+    ///
+    /// # Errors
+    ///
+    /// [`WriteError`] if it does not fit; the reply can still be written.
+    pub fn event(
+        &mut self,
+        name: &str,
+        data: Option<&dyn Encode>,
+        timestamp: Timestamp,
+    ) -> Result<(), WriteError> {
+        self.out
+            .message(&[], |w| envelope::write_event(w, name, data, timestamp))
+    }
+}
+
+/// The embedder's commands.
+pub trait Handler {
+    /// The commands this handler answers (the session's built-ins come on
+    /// top). Generated tables such as `qga::schema::COMMANDS` can be used
+    /// as they are or filtered.
+    fn commands(&self) -> &[CommandInfo];
+
+    /// Whether the command at `index` of [`Handler::commands`] is enabled; a
+    /// disabled one answers `CommandNotFound` "Command X has been disabled",
+    /// as QEMU's block-lists do.
+    fn enabled(&self, index: usize) -> bool {
+        let _ = index;
+        true
+    }
+
+    /// Answer one call, through `reply`.
+    fn call(&mut self, call: &Call<'_>, reply: Reply<'_, '_, '_>) -> Answered;
+}
+
+/// Run a checked request through `handler` with QEMU's checks: an unknown
+/// name answers `CommandNotFound` "The command X has not been found", a
+/// disabled one "Command X has been disabled", and `exec-oob` of a command
+/// without `allow-oob` `GenericError` "The command X does not support OOB".
+pub fn dispatch<H: Handler + ?Sized>(
+    handler: &mut H,
+    request: &Request<'_>,
+    out: &mut Output<'_>,
+) -> Answered {
+    let name = request.name;
+    let Some(index) = codec::command_index(name, handler.commands()) else {
+        return Reply::new(out, request.id, true, &[]).error(
+            ErrorClass::CommandNotFound,
+            format_args!("The command {name} has not been found"),
+        );
+    };
+    let info = handler.commands().get(index).copied();
+    let success_response = info.is_none_or(|i| i.success_response);
+    let reply = Reply::new(out, request.id, success_response, &[]);
+    if !handler.enabled(index) {
+        return reply.error(
+            ErrorClass::CommandNotFound,
+            format_args!("Command {name} has been disabled"),
+        );
+    }
+    if request.oob && !info.is_some_and(|i| i.allow_oob) {
+        return reply.error(
+            ErrorClass::GenericError,
+            format_args!("The command {name} does not support OOB"),
+        );
+    }
+    let call = Call {
+        name,
+        index,
+        arguments: request.arguments,
+        oob: request.oob,
+    };
+    handler.call(&call, reply)
 }
 
 #[cfg(test)]

@@ -107,7 +107,7 @@ pub use heapless::{String, Vec};
 pub use object::{
     check_members, decode_args, decode_enum, decode_fields, decode_in, decode_object,
     encode_object, enum_index, expect_object, find_member, member, optional, optional_member,
-    required, simple_union, Field, Object,
+    required, simple_union, Field, Object, EMPTY_OBJECT,
 };
 pub use raw::RawJson;
 pub use scalar::{int64, uint64, Null, Size};

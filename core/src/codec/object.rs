@@ -343,7 +343,7 @@ pub fn simple_union<'a>(
 }
 
 /// The `{}` the decoders start from when a command has no `arguments`.
-pub(crate) const EMPTY_OBJECT: Json<'static> = Json::from_validated(b"{}");
+pub const EMPTY_OBJECT: Json<'static> = Json::from_validated(b"{}");
 
 /// Decode command arguments; absent `arguments` decode like `{}`, so a
 /// command with required members reports the first as missing.

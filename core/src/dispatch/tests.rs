@@ -216,3 +216,137 @@ fn accepted_requests() {
     assert!(r.oob && r.name.eq_str("migrate-pause"));
     assert_eq!(r.arguments.unwrap().as_bytes(), b"{}");
 }
+
+mod handler {
+    use super::super::*;
+    use crate::codec::CommandInfo;
+    use crate::framer::Config;
+    use crate::qga::schema::{GuestShutdown, GuestSync};
+    use std::string::String;
+
+    struct Echo {
+        disabled: bool,
+    }
+
+    const TABLE: &[CommandInfo] = &[
+        CommandInfo {
+            name: "guest-sync",
+            success_response: true,
+            allow_oob: false,
+            has_args: true,
+        },
+        CommandInfo {
+            name: "guest-shutdown",
+            success_response: false,
+            allow_oob: false,
+            has_args: true,
+        },
+        CommandInfo {
+            name: "x-oob",
+            success_response: true,
+            allow_oob: true,
+            has_args: false,
+        },
+        CommandInfo {
+            name: "big",
+            success_response: true,
+            allow_oob: false,
+            has_args: false,
+        },
+    ];
+
+    impl Handler for Echo {
+        fn commands(&self) -> &[CommandInfo] {
+            TABLE
+        }
+        fn enabled(&self, index: usize) -> bool {
+            !(self.disabled && index == 0)
+        }
+        fn call(&mut self, call: &Call<'_>, mut reply: Reply<'_, '_, '_>) -> Answered {
+            if call.is::<GuestSync>() {
+                match call.args::<GuestSync>() {
+                    Ok(args) => reply.ok(&args.id),
+                    Err(e) => reply.invalid_arguments(&e),
+                }
+            } else if call.is::<GuestShutdown>() {
+                reply.ok_empty()
+            } else if call.name.eq_str("big") {
+                reply.ok(&"b".repeat(200).as_str())
+            } else {
+                reply
+                    .event(
+                        "X",
+                        None,
+                        Timestamp {
+                            seconds: 1,
+                            microseconds: 2,
+                        },
+                    )
+                    .unwrap();
+                reply.ok_empty()
+            }
+        }
+    }
+
+    fn run(req: &str, disabled: bool, cap: usize) -> (Outcome, String) {
+        let v = Json::parse_with(req.as_bytes(), Config::QEMU_INPUT).unwrap();
+        let request = check_request(v, true).unwrap();
+        let mut buf = std::vec![0u8; cap];
+        let mut out = Output::new(&mut buf, b"\n");
+        let answered = dispatch(&mut Echo { disabled }, &request, &mut out);
+        (
+            answered.outcome(),
+            String::from_utf8(out.as_bytes().to_vec()).unwrap(),
+        )
+    }
+
+    #[test]
+    fn qemu_checks_then_the_handler() {
+        assert_eq!(
+            run(
+                r#"{"execute": "guest-sync", "arguments": {"id": 7}, "id": "x"}"#,
+                false,
+                256
+            ),
+            (Outcome::Replied, "{\"return\":7,\"id\":\"x\"}\n".into())
+        );
+        assert_eq!(
+            run(r#"{"execute": "nope", "id": 1}"#, false, 256).1,
+            "{\"id\":1,\"error\":{\"class\":\"CommandNotFound\",\"desc\":\"The command nope has not been found\"}}\n"
+        );
+        assert_eq!(
+            run(r#"{"execute": "guest-sync", "arguments": {"id": 1}}"#, true, 256).1,
+            "{\"error\":{\"class\":\"CommandNotFound\",\"desc\":\"Command guest-sync has been disabled\"}}\n"
+        );
+        assert_eq!(
+            run(r#"{"exec-oob": "guest-sync", "arguments": {"id": 1}}"#, false, 256).1,
+            "{\"error\":{\"class\":\"GenericError\",\"desc\":\"The command guest-sync does not support OOB\"}}\n"
+        );
+        assert_eq!(
+            run(r#"{"execute": "guest-sync", "arguments": {"id": "str"}}"#, false, 256).1,
+            "{\"error\":{\"class\":\"GenericError\",\"desc\":\"Invalid parameter type for 'id', expected: integer\"}}\n"
+        );
+        assert_eq!(
+            run(r#"{"execute": "guest-shutdown"}"#, false, 256),
+            (Outcome::Silent, String::new())
+        );
+        assert_eq!(
+            run(r#"{"exec-oob": "x-oob", "id": 2}"#, false, 256).1,
+            "{\"timestamp\":{\"seconds\":1,\"microseconds\":2},\"event\":\"X\"}\n{\"return\":{},\"id\":2}\n"
+        );
+    }
+
+    #[test]
+    fn replies_that_do_not_fit() {
+        let big_id = std::format!(
+            r#"{{"execute": "guest-sync", "arguments": {{"id": 1}}, "id": "{}"}}"#,
+            "i".repeat(300)
+        );
+        // Neither the reply nor the error echoing the long id fits.
+        assert_eq!(run(&big_id, false, 64), (Outcome::Overflow, String::new()));
+        // The reply does not fit, the error (without a long id) does.
+        let (outcome, text) = run(r#"{"execute": "big"}"#, false, 128);
+        assert_eq!(outcome, Outcome::Replied);
+        assert!(text.contains("does not fit"), "{text}");
+    }
+}
