@@ -29,6 +29,13 @@ step "no_std: a #![no_std] #![no_main] host binary without an allocator links an
 cargo build --quiet --release --manifest-path tests/nostd-link/Cargo.toml
 tests/nostd-link/target/release/qwire-nostd-link
 
+step "no panic: a thumbv7em image whose panic handler is an undefined symbol links"
+if rustup target list --installed 2>/dev/null | grep -qx thumbv7em-none-eabihf; then
+    (cd examples-fw/nopanic && cargo build --quiet --release)
+else
+    echo "SKIPPED: thumbv7em-none-eabihf target not installed (see set-up warnings)"
+fi
+
 step "C ABI: include/qwire.h is what cbindgen generates now"
 if command -v cbindgen >/dev/null; then
     scripts/gen-header.sh --check

@@ -65,6 +65,7 @@
     )
 )]
 
+mod bytes;
 pub mod codec;
 pub mod dispatch;
 pub mod envelope;

@@ -521,16 +521,13 @@ impl<'b> Framer<'b> {
             })
         } else {
             let tail = input.get(..end).unwrap_or_default();
-            let total = self.stored + tail.len();
-            match self.buf.get_mut(self.stored..total) {
-                Some(dst) => {
-                    dst.copy_from_slice(tail);
-                    Event::Frame(Frame {
-                        at,
-                        bytes: self.buf.get(..total).unwrap_or_default(),
-                    })
-                }
-                None => Event::TooLarge { at, len },
+            if crate::bytes::copy_at(self.buf, self.stored, tail) {
+                Event::Frame(Frame {
+                    at,
+                    bytes: self.buf.get(..self.stored + tail.len()).unwrap_or_default(),
+                })
+            } else {
+                Event::TooLarge { at, len }
             }
         };
         self.stored = 0;
@@ -546,16 +543,11 @@ impl<'b> Framer<'b> {
         if !self.storing {
             return;
         }
-        let total = self.stored + part.len();
-        match self.buf.get_mut(self.stored..total) {
-            Some(dst) => {
-                dst.copy_from_slice(part);
-                self.stored = total;
-            }
-            None => {
-                self.storing = false;
-                self.stored = 0;
-            }
+        if crate::bytes::copy_at(self.buf, self.stored, part) {
+            self.stored += part.len();
+        } else {
+            self.storing = false;
+            self.stored = 0;
         }
     }
 }

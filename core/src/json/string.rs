@@ -74,10 +74,9 @@ pub(crate) fn unescape_quoted<'o>(
             .unwrap_or(content.len() - i);
         if run > 0 {
             let src = content.get(i..i + run).unwrap_or_default();
-            let dst = out
-                .get_mut(written..written + run)
-                .ok_or(UnescapeError::BufferTooSmall { written })?;
-            dst.copy_from_slice(src);
+            if !crate::bytes::copy_at(out, written, src) {
+                return Err(UnescapeError::BufferTooSmall { written });
+            }
             written += run;
             i += run;
             continue;

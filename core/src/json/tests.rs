@@ -224,5 +224,8 @@ fn writer_value_normalises_like_qemu() {
     )
     .unwrap();
     let out = write(|w| w.value(v)).unwrap();
-    assert_eq!(out, r#"{"a":[1,-1.5,"\u00E9",1.2345678901234568e29,null]}"#);
+    assert_eq!(
+        out,
+        r#"{"a":[1,-1.5,"\u00E9",1.2345678901234567890123456789e29,null]}"#
+    );
 }

@@ -11,7 +11,7 @@
 //! On any error it stops writing; the error is sticky and [`JsonWriter::finish`]
 //! returns it.
 
-use super::{number, Json, Str};
+use super::{Json, Str};
 use core::fmt;
 
 /// Why writing failed.
@@ -142,14 +142,11 @@ impl<'w> JsonWriter<'w> {
 
     fn put(&mut self, bytes: &[u8]) -> Result<(), WriteError> {
         self.check()?;
-        let end = self.len + bytes.len();
-        match self.buf.get_mut(self.len..end) {
-            Some(dst) => {
-                dst.copy_from_slice(bytes);
-                self.len = end;
-                Ok(())
-            }
-            None => self.fail(WriteError::BufferFull),
+        if crate::bytes::copy_at(self.buf, self.len, bytes) {
+            self.len += bytes.len();
+            Ok(())
+        } else {
+            self.fail(WriteError::BufferFull)
         }
     }
 
@@ -500,21 +497,44 @@ impl<'w> JsonWriter<'w> {
         Ok(())
     }
 
+    /// Copy a number, except an integer beyond 64 bits, which QEMU turns
+    /// into a double when it echoes it: write that one in exponent form
+    /// (`123456789012345678901234567890` becomes
+    /// `1.2345678901234567890123456789e29`), which reads back as the same
+    /// double. Done on the digits, so no float code is involved.
     fn number_text(&mut self, text: &[u8]) -> Result<(), WriteError> {
-        let out_of_range = matches!(
-            number::parse_i64(text),
-            Err(number::NumberError::OutOfRange)
-        ) && number::parse_u64(text).is_err();
-        if out_of_range {
-            if let Ok(f) = number::parse_f64(text) {
-                let mut sink = Sink { w: self };
-                if fmt::write(&mut sink, format_args!("{f:e}")).is_err() {
-                    return self.fail(WriteError::BufferFull);
-                }
-                return Ok(());
+        let (sign, digits) = match text.split_first() {
+            Some((b'-', rest)) => (&b"-"[..], rest),
+            _ => (&b""[..], text),
+        };
+        let beyond_64_bits =
+            digits.len() > 20 || (digits.len() == 20 && digits > &b"18446744073709551615"[..]);
+        if !beyond_64_bits || !digits.iter().all(u8::is_ascii_digit) {
+            return self.put(text);
+        }
+        let (first, rest) = digits.split_first().unwrap_or((&b'0', &[]));
+        let kept = rest.len() - rest.iter().rev().take_while(|&&d| d == b'0').count();
+        self.put(sign)?;
+        self.put(&[*first])?;
+        if let Some(fraction) = rest.get(..kept).filter(|f| !f.is_empty()) {
+            self.put(b".")?;
+            self.put(fraction)?;
+        }
+        self.put(b"e")?;
+        let mut exponent = [0u8; 20];
+        let mut i = exponent.len();
+        let mut e = rest.len();
+        loop {
+            i -= 1;
+            if let Some(slot) = exponent.get_mut(i) {
+                *slot = b'0' + (e % 10) as u8;
+            }
+            e /= 10;
+            if e == 0 || i == 0 {
+                break;
             }
         }
-        self.put(text)
+        self.put(exponent.get(i..).unwrap_or_default())
     }
 }
 
