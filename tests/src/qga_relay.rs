@@ -852,3 +852,8 @@ pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
 pub fn args_of(f: impl Fn(&mut JsonWriter<'_>) -> Result<(), WriteError>) -> impl Encode {
     qwire::json::EncodeWith(f)
 }
+
+/// docs/QGA.md's Rust examples, compiled and run as doctests.
+#[doc = include_str!("../../docs/QGA.md")]
+#[cfg(doctest)]
+pub struct QgaDoctests;

@@ -493,5 +493,9 @@ fn sizes() {
     if size_of::<usize>() == 8 {
         assert_eq!(size_of::<Agent<'_>>(), 224);
         assert_eq!(size_of::<SyncClient<'_>>(), 240);
+        #[cfg(feature = "embedded-io")]
+        assert_eq!(size_of::<io::Client<'_, ()>>(), 296);
+        #[cfg(feature = "embedded-io-async")]
+        assert_eq!(size_of::<io_async::Client<'_, ()>>(), 296);
     }
 }
