@@ -391,3 +391,46 @@ fn async_agent_loop_and_async_client_over_a_socket_pair() {
     }
     agent_thread.join().unwrap();
 }
+
+/// `core/examples/qga_agent_stdio.rs` (the agent over stdin/stdout) driven
+/// by the blocking client through its pipes.
+#[test]
+fn stdio_agent_example_answers_the_blocking_client() {
+    use std::process::{Command, Stdio};
+    struct Pipes(std::process::ChildStdout, std::process::ChildStdin);
+    impl std::io::Read for Pipes {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.0.read(buf)
+        }
+    }
+    impl std::io::Write for Pipes {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.1.write(buf)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            self.1.flush()
+        }
+    }
+    let bin = qwire_tests::workspace_binary("qwire", "example", "qga_agent_stdio");
+    let mut child = Command::new(bin)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pipes = Pipes(child.stdout.take().unwrap(), child.stdin.take().unwrap());
+    {
+        let (mut buf, mut rx, mut tx) = ([0u8; 4096], [0u8; 128], [0u8; 512]);
+        let mut c = io::Client::new(SyncClient::new(&mut buf), Io(pipes), &mut rx, &mut tx, 99);
+        c.execute::<GuestPing>(&Default::default()).unwrap();
+        assert!(c.execute::<GuestGetTime>(&Default::default()).unwrap() > 0);
+        let up = c
+            .execute_raw("guest-x-uptime", None, true, |v| v.as_u64())
+            .unwrap();
+        assert!(matches!(up, Some(Some(_))));
+        let info = c.execute::<GuestInfo>(&Default::default()).unwrap();
+        assert_eq!(info.version.as_str(), env!("CARGO_PKG_VERSION"));
+        assert_eq!(info.supported_commands.len(), 6);
+    }
+    // The client's pipes are closed: the agent sees the end and exits.
+    assert!(child.wait().unwrap().success());
+}

@@ -6,7 +6,7 @@
 //! pipe. Time stays the caller's: the transport's own read timeout is the
 //! deadline, and a read or write error whose
 //! [`kind`](embedded_io::Error::kind) is
-//! [`ErrorKind::TimedOut`](embedded_io::ErrorKind::TimedOut) makes the
+//! [`ErrorKind::TimedOut`] makes the
 //! client drop the command and resynchronise before the next one (it
 //! returns [`Error::TimedOut`]). Nothing here allocates; every buffer is
 //! the caller's (`static` ones on firmware).

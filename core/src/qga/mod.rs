@@ -78,9 +78,9 @@
 //!
 //! ## Drivers
 //!
-//! With the `embedded-io` feature, [`io`] runs both roles over any
+//! With the `embedded-io` feature, `qga::io` runs both roles over any
 //! `embedded_io::Read + Write` (a UART, a socket), blocking; with
-//! `embedded-io-async`, [`io_async`] does the same with `.await`.
+//! `embedded-io-async`, `qga::io_async` does the same with `.await`.
 
 mod agent;
 mod client;
