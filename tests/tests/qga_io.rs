@@ -434,3 +434,35 @@ fn stdio_agent_example_answers_the_blocking_client() {
     // The client's pipes are closed: the agent sees the end and exits.
     assert!(child.wait().unwrap().success());
 }
+
+/// A reply that does not decode into the command's return type is
+/// `Error::Decode` with the decoder's message, and the client carries on.
+#[test]
+fn reply_that_does_not_decode() {
+    /// `guest-ping` as if it returned an integer.
+    struct PingAsInt;
+    impl qwire::codec::Command for PingAsInt {
+        const NAME: &'static str = "guest-ping";
+        type Args = qwire::codec::NoArgs;
+        type Returns = i64;
+        const HAS_ARGS: bool = false;
+        const SUCCESS_RESPONSE: bool = true;
+        const ALLOW_OOB: bool = false;
+    }
+    let (mut i, mut o) = ([0u8; 1024], [0u8; 4096]);
+    let lo = Loopback {
+        agent: Agent::new(&mut i, &mut o, "lo").unwrap(),
+        handler: FileHandler::default(),
+        pending: VecDeque::new(),
+        drop_next_reply: false,
+        written: Vec::new(),
+        closed: false,
+    };
+    let (mut buf, mut rx, mut tx) = ([0u8; 1024], [0u8; 16], [0u8; 256]);
+    let mut c = io::Client::new(SyncClient::new(&mut buf), lo, &mut rx, &mut tx, 1);
+    match c.execute::<PingAsInt>(&Default::default()) {
+        Err(io::Error::Decode(msg)) => assert!(msg.contains("expected: integer"), "{msg}"),
+        other => panic!("{other:?}"),
+    }
+    c.execute::<GuestPing>(&Default::default()).unwrap();
+}

@@ -499,3 +499,22 @@ fn sizes() {
         assert_eq!(size_of::<io_async::Client<'_, ()>>(), 296);
     }
 }
+
+#[test]
+fn client_without_ids_takes_the_first_reply() {
+    let mut rx = [0u8; 256];
+    let mut client = SyncClient::new(&mut rx);
+    client.set_ids(false);
+    let mut tx = [0u8; 128];
+    client.sync(3, &mut tx).unwrap();
+    let input = b"\xff{\"return\": 3}\n";
+    let fed = client.feed(input);
+    assert_eq!((fed.event, fed.consumed), (Event::Nothing, 1));
+    let fed = client.feed(&input[1..]);
+    assert_eq!(fed.event, Event::Synced { id: 3 });
+    let sent = client.send_raw("guest-ping", None, true, &mut tx).unwrap();
+    assert_eq!(&tx[..sent.len], b"{\"execute\":\"guest-ping\"}\n");
+    let fed = client.feed(b"{\"return\": 999}\n");
+    assert!(matches!(fed.event, Event::Reply(Ok(v)) if v.as_u64() == Some(999)));
+    assert_eq!(client.state(), State::Ready);
+}
