@@ -29,6 +29,8 @@
 //!    lenient for a peer's replies (unknown members ignored, unknown enum
 //!    values kept) or strict for request arguments, with QEMU's error
 //!    messages.
+//! 5. [`qga`] — QGA sessions: the host's sync client and the guest's agent
+//!    (sans-IO), with `embedded-io` drivers (docs/QGA.md).
 //!
 //! ## Contracts
 //!

@@ -261,3 +261,6 @@ pub fn with_big_stack(f: impl FnOnce() + Send + 'static) {
         .join()
         .unwrap_or_else(|e| std::panic::resume_unwind(e));
 }
+
+/// QGA: fault-injecting relay, peers, drivers and an in-memory file handler.
+pub mod qga_relay;

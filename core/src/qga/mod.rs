@@ -1,7 +1,102 @@
-//! QGA, the QEMU Guest Agent protocol.
+//! QGA, the QEMU Guest Agent protocol: the host's [`SyncClient`] and the
+//! guest's [`Agent`] (layer 5), their `embedded-io` drivers (layer 6), and
+//! the typed codecs of the QGA schema ([`schema`]).
 //!
-//! [`schema`] holds the typed codecs generated from the QGA seed schema.
+//! # Contract
+//!
+//! Both sessions are sans-IO state machines. Bytes come in through
+//! `feed(&[u8])`, which handles at most one message (or one framing event)
+//! per call and says how much input it used; bytes go out through buffers
+//! the caller owns; and the caller's clock is the only clock: nothing here
+//! reads time, sleeps, blocks, spawns or allocates. No input and no order
+//! of calls can make them panic. `docs/QGA.md` has worked examples, the
+//! state tables and the sizes.
+//!
+//! ## The wire (reference/protocol.md §4)
+//!
+//! The agent answers each request with one line: compact JSON and `\n`.
+//! Only the reply to `guest-sync-delimited` is preceded by a 0xFF byte,
+//! and since the agent's output is pure ASCII, a 0xFF from the agent can
+//! only be that sentinel. A 0xFF from the host makes the agent drop any
+//! half-read request (qemu-ga answers it with a parse error). The agent
+//! keeps its parser state across host connections, so a new host client
+//! may find half a request of an earlier one glued to its first bytes.
+//!
+//! ## [`SyncClient`] (host side)
+//!
+//! * [`SyncClient::sync`] writes `0xFF` + `guest-sync-delimited` with the
+//!   caller's fresh id. The client then discards every byte up to the
+//!   agent's 0xFF (stale replies, and the agent's parse error for the
+//!   client's own 0xFF), then every message but `{"return": id}`, which
+//!   reports [`Event::Synced`]. It must sync first, and again after every
+//!   timeout.
+//! * Then one command at a time: [`SyncClient::send`] (typed, a
+//!   [`Command`](crate::codec::Command) of the generated schema) or
+//!   [`SyncClient::send_raw`] (any name, e.g. a vendor command). Each
+//!   command carries an integer `id` that qemu-ga echoes; only a `return`
+//!   or `error` echoing it completes the command as [`Event::Reply`], so a
+//!   stale or injected reply, and qemu-ga's `id`-less parse errors, are
+//!   discarded rather than mistaken for the answer. A `success-response:
+//!   false` command (`guest-shutdown`, `guest-suspend-*`) is complete when
+//!   written; should it fail after all, the agent's error arrives later as
+//!   [`Event::LateError`].
+//! * Time is the caller's. [`SyncClient::state`] says whether it waits, and
+//!   for what ([`State`]); when the caller's deadline passes it calls
+//!   [`SyncClient::timeout`], and the client requires a new sync before
+//!   the next command (a late reply may still be on its way; the sync
+//!   discards it).
+//! * A reply longer than the client's buffer completes the command with
+//!   [`CommandError::TooLarge`]; the framer skips it to its end, so the
+//!   stream stays usable. An agent error completes it with
+//!   [`CommandError::Agent`], whose class is kept as text.
+//!
+//! ## [`Agent`] (guest side)
+//!
+//! * [`Agent::feed`] takes bytes from any transport and returns at most one
+//!   reply (`\n`-terminated) to send before feeding the rest. A 0xFF drops
+//!   any half-read request. Every request gets exactly one reply, except a
+//!   successful `success-response: false` command, which gets none; the
+//!   request's `id` (any JSON value) is echoed, normalised as QEMU
+//!   re-serialises it.
+//! * Built in: `guest-sync`, `guest-sync-delimited` (its reply prefixed with
+//!   0xFF), `guest-ping` and `guest-info` (the embedder's version string,
+//!   and every command with its `enabled` and `success-response` flags,
+//!   written straight into the output buffer).
+//! * Every other command goes to the embedder's
+//!   [`Handler`](crate::dispatch::Handler) through
+//!   [`dispatch::dispatch`](crate::dispatch::dispatch): typed arguments via
+//!   [`Call::args`](crate::dispatch::Call::args), commands disabled by
+//!   [`Handler::enabled`](crate::dispatch::Handler::enabled), vendor
+//!   commands by listing a [`CommandInfo`](crate::codec::CommandInfo) of
+//!   their own. A handler entry named like a built-in is ignored.
+//! * Bad input is answered as qemu-ga answers it (protocol.md §3.4):
+//!   framing errors and 0xFF with `JSON parse error, ...` (no `id`), then
+//!   QEMU's request checks, `exec-oob` refused, unknown commands
+//!   (`CommandNotFound`), disabled commands, and argument errors in QEMU's
+//!   words. A request longer than the input buffer, or nested deeper than
+//!   1024, is answered with an error and the agent carries on.
+//!
+//! ## Drivers
+//!
+//! With the `embedded-io` feature, `qga::io` runs both roles over any
+//! `embedded_io::Read + Write` (a UART, a socket), blocking; with
+//! `embedded-io-async`, `qga::io_async` does the same with `.await`.
+
+mod agent;
+mod client;
+#[cfg(feature = "embedded-io")]
+pub mod io;
+#[cfg(feature = "embedded-io-async")]
+pub mod io_async;
+#[cfg(any(feature = "embedded-io", feature = "embedded-io-async"))]
+mod link;
 
 // Generated by tools/qapi-gen; its layout is the generator's, not rustfmt's.
 #[rustfmt::skip]
 pub mod schema;
+
+pub use agent::{Activity, Agent, AgentError, Step, BUILTINS, SENTINEL, TERMINATOR};
+pub use client::{CommandError, Discard, Event, Fed, SendError, Sent, State, SyncClient};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,346 @@
+//! Blocking drivers over [`embedded_io`] (feature `embedded-io`): the agent
+//! loop ([`serve`], [`pump`]) and a client that syncs and executes
+//! ([`Client`]).
+//!
+//! The transport is any `embedded_io::Read + Write`: a UART, a socket, a
+//! pipe. Time stays the caller's: the transport's own read timeout is the
+//! deadline, and a read or write error whose
+//! [`kind`](embedded_io::Error::kind) is
+//! [`ErrorKind::TimedOut`] makes the
+//! client drop the command and resynchronise before the next one (it
+//! returns [`Error::TimedOut`]). Nothing here allocates; every buffer is
+//! the caller's (`static` ones on firmware).
+
+use embedded_io::{ErrorKind, Read, Write};
+
+use super::agent::Agent;
+use super::client::{SendError, SyncClient};
+use super::link::{self, Absorbed, Link};
+use crate::codec::Command;
+use crate::dispatch::Handler;
+use crate::json::{Encode, Json};
+
+pub use super::link::Error;
+
+/// One round of the agent loop: one `read` into `rx`, every reply written
+/// (and flushed) as it is made. Returns the bytes read; 0 means the
+/// transport reported the end of its stream (a closed socket; a UART never
+/// does). `rx` must not be empty (a read into an empty buffer returns 0).
+///
+/// # Errors
+///
+/// The transport's error, from a read or a write. The agent keeps its
+/// state; call again to carry on.
+pub fn pump<T, H>(
+    agent: &mut Agent<'_>,
+    transport: &mut T,
+    rx: &mut [u8],
+    handler: &mut H,
+) -> Result<usize, T::Error>
+where
+    T: Read + Write + ?Sized,
+    H: Handler + ?Sized,
+{
+    let n = transport.read(rx)?;
+    let mut rest = rx.get(..n).unwrap_or_default();
+    while !rest.is_empty() {
+        let step = agent.feed(rest, handler);
+        if !step.reply.is_empty() {
+            transport.write_all(step.reply)?;
+            transport.flush()?;
+        }
+        rest = rest.get(step.consumed..).unwrap_or_default();
+    }
+    Ok(n)
+}
+
+/// The agent loop: [`pump`] until the transport's stream ends.
+///
+/// ```
+/// # use qwire::codec::CommandInfo;
+/// # use qwire::dispatch::{Answered, Call, Handler, Reply};
+/// # struct Uart<'a> { rx: &'a [u8], tx: Vec<u8> }
+/// # impl embedded_io::ErrorType for Uart<'_> { type Error = core::convert::Infallible; }
+/// # impl embedded_io::Read for Uart<'_> {
+/// #     fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+/// #         let n = buf.len().min(self.rx.len()).min(7);
+/// #         buf[..n].copy_from_slice(&self.rx[..n]);
+/// #         self.rx = &self.rx[n..];
+/// #         Ok(n)
+/// #     }
+/// # }
+/// # impl embedded_io::Write for Uart<'_> {
+/// #     fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> { self.tx.extend_from_slice(buf); Ok(buf.len()) }
+/// #     fn flush(&mut self) -> Result<(), Self::Error> { Ok(()) }
+/// # }
+/// # struct Firmware;
+/// # impl Handler for Firmware {
+/// #     fn commands(&self) -> &[CommandInfo] { &[] }
+/// #     fn call(&mut self, _: &Call<'_>, reply: Reply<'_, '_, '_>) -> Answered { reply.ok_empty() }
+/// # }
+/// use qwire::qga::{io, Agent};
+///
+/// let mut uart = Uart { rx: b"\xff{\"execute\":\"guest-ping\"}", tx: Vec::new() };
+/// let (mut input, mut output, mut rx) = ([0u8; 1024], [0u8; 4096], [0u8; 64]);
+/// let mut agent = Agent::new(&mut input, &mut output, "fw-1.0").unwrap();
+/// io::serve(&mut agent, &mut uart, &mut rx, &mut Firmware).unwrap();
+/// assert!(uart.tx.ends_with(b"\n{\"return\":{}}\n"));
+/// ```
+///
+/// # Errors
+///
+/// The transport's error, from a read or a write.
+pub fn serve<T, H>(
+    agent: &mut Agent<'_>,
+    transport: &mut T,
+    rx: &mut [u8],
+    handler: &mut H,
+) -> Result<(), T::Error>
+where
+    T: Read + Write + ?Sized,
+    H: Handler + ?Sized,
+{
+    while pump(agent, transport, rx, handler)? != 0 {}
+    Ok(())
+}
+
+/// A failure before it is turned into an [`Error`] borrowing the driver.
+enum Fail<E> {
+    Io(E),
+    TimedOut,
+    Closed,
+    Send(SendError),
+    Absorbed(Absorbed<()>),
+}
+
+/// A blocking QGA client over a transport: syncs when it must and runs one
+/// command at a time.
+///
+/// It owns the transport and borrows three buffers: the client's (inside
+/// the [`SyncClient`]; the largest reply), `rx` (each read) and `tx` (each
+/// request; error texts are copied there too). Sync ids count up from the
+/// caller's first one, which must be fresh for the channel (random).
+#[derive(Debug)]
+pub struct Client<'b, T> {
+    link: Link<'b>,
+    transport: T,
+}
+
+impl<'b, T: Read + Write> Client<'b, T> {
+    /// A driver for `client` over `transport`. The first sync uses
+    /// `first_sync_id`, each later one the next integer.
+    pub fn new(
+        client: SyncClient<'b>,
+        transport: T,
+        rx: &'b mut [u8],
+        tx: &'b mut [u8],
+        first_sync_id: i64,
+    ) -> Self {
+        Client {
+            link: Link::new(client, rx, tx, first_sync_id),
+            transport,
+        }
+    }
+
+    /// The sans-IO client inside.
+    pub fn client(&self) -> &SyncClient<'b> {
+        &self.link.client
+    }
+
+    /// The transport (e.g. to change its timeout).
+    pub fn transport_mut(&mut self) -> &mut T {
+        &mut self.transport
+    }
+
+    /// Synchronise now: send `0xFF` + `guest-sync-delimited` with the next
+    /// id, and read until its reply. [`Client::execute`] does this by
+    /// itself when needed (at first, and after a timeout).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TimedOut`] (sync again, or give up), [`Error::Io`],
+    /// [`Error::Closed`], [`Error::Send`] (a `tx` under 80 bytes).
+    pub fn sync(&mut self) -> Result<(), Error<'_, T::Error>> {
+        match self.sync_inner() {
+            Ok(()) => Ok(()),
+            Err(fail) => Err(self.error(fail)),
+        }
+    }
+
+    /// Run the typed command `C` and decode its return value (leniently:
+    /// members a newer agent adds are ignored). A `success-response:
+    /// false` command returns the default value once written.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Agent`] for the agent's error reply (e.g. class
+    /// `CommandNotFound`), [`Error::Decode`], [`Error::TooLarge`], and the
+    /// transport's errors as for [`Client::sync`]. After
+    /// [`Error::TimedOut`] the command may still have run.
+    pub fn execute<C: Command>(
+        &mut self,
+        args: &C::Args,
+    ) -> Result<C::Returns, Error<'_, T::Error>> {
+        let mut value = C::Returns::default();
+        let (name, arguments, success_response) = link::typed::<C>(args);
+        let done = self.run(
+            name,
+            arguments,
+            success_response,
+            link::decode_into::<C>(&mut value),
+        );
+        match done {
+            Ok(_) => Ok(value),
+            Err(fail) => Err(self.error(fail)),
+        }
+    }
+
+    /// Like [`Client::execute`], decoding in place into `out` (for large
+    /// return types kept in `static` memory).
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::execute`].
+    pub fn execute_into<C: Command>(
+        &mut self,
+        args: &C::Args,
+        out: &mut C::Returns,
+    ) -> Result<(), Error<'_, T::Error>> {
+        let (name, arguments, success_response) = link::typed::<C>(args);
+        match self.run(
+            name,
+            arguments,
+            success_response,
+            link::decode_into::<C>(out),
+        ) {
+            Ok(_) => Ok(()),
+            Err(fail) => Err(self.error(fail)),
+        }
+    }
+
+    /// Run any command by name (a vendor command, or one the schema lacks)
+    /// and hand its `return` value to `f`. `Ok(None)` for a
+    /// `success-response: false` command, which is complete once written.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::execute`] (never [`Error::Decode`]).
+    pub fn execute_raw<R>(
+        &mut self,
+        name: &str,
+        arguments: Option<&dyn Encode>,
+        success_response: bool,
+        f: impl FnOnce(Json<'_>) -> R,
+    ) -> Result<Option<R>, Error<'_, T::Error>> {
+        let on_reply = move |v: Json<'_>, _: &mut [u8]| Ok(f(v));
+        match self.run(name, arguments, success_response, on_reply) {
+            Ok(r) => Ok(r),
+            Err(fail) => Err(self.error(fail)),
+        }
+    }
+
+    fn error(&self, fail: Fail<T::Error>) -> Error<'_, T::Error> {
+        match fail {
+            Fail::Io(e) => Error::Io(e),
+            Fail::TimedOut => Error::TimedOut,
+            Fail::Closed => Error::Closed,
+            Fail::Send(e) => Error::Send(e),
+            Fail::Absorbed(a) => self.link.error(a),
+        }
+    }
+
+    fn sync_inner(&mut self) -> Result<(), Fail<T::Error>> {
+        let len = self.link.prepare_sync().map_err(Fail::Send)?;
+        self.write(len)?;
+        let mut none: link::NoReply = None;
+        loop {
+            if let Absorbed::Synced = self.wait(&mut none)? {
+                return Ok(());
+            }
+        }
+    }
+
+    fn run<R, F>(
+        &mut self,
+        name: &str,
+        arguments: Option<&dyn Encode>,
+        success_response: bool,
+        on_reply: F,
+    ) -> Result<Option<R>, Fail<T::Error>>
+    where
+        F: FnOnce(Json<'_>, &mut [u8]) -> Result<R, usize>,
+    {
+        if self.link.needs_sync() {
+            self.sync_inner()?;
+        }
+        let (len, expects_reply) = self
+            .link
+            .prepare_send(name, arguments, success_response)
+            .map_err(Fail::Send)?;
+        self.write(len)?;
+        if !expects_reply {
+            return Ok(None);
+        }
+        let mut on_reply = Some(on_reply);
+        loop {
+            match self.wait(&mut on_reply)? {
+                Absorbed::Replied(r) => return Ok(Some(r)),
+                Absorbed::Synced | Absorbed::NeedInput => {}
+                Absorbed::HandlerFailed(n) => {
+                    return Err(Fail::Absorbed(Absorbed::HandlerFailed(n)))
+                }
+                Absorbed::AgentError { class, desc } => {
+                    return Err(Fail::Absorbed(Absorbed::AgentError { class, desc }))
+                }
+                Absorbed::TooLarge(len) => return Err(Fail::Absorbed(Absorbed::TooLarge(len))),
+            }
+        }
+    }
+
+    fn write(&mut self, len: usize) -> Result<(), Fail<T::Error>> {
+        let Client { link, transport } = self;
+        let sent = transport
+            .write_all(link.request(len))
+            .and_then(|()| transport.flush());
+        sent.map_err(|e| {
+            link.failed();
+            io_failure(e)
+        })
+    }
+
+    /// Feed what is buffered; read once more if that was not enough.
+    fn wait<R, F>(&mut self, on_reply: &mut Option<F>) -> Result<Absorbed<R>, Fail<T::Error>>
+    where
+        F: FnOnce(Json<'_>, &mut [u8]) -> Result<R, usize>,
+    {
+        if self.link.has_input() {
+            match self.link.absorb(on_reply) {
+                Absorbed::NeedInput => {}
+                done => return Ok(done),
+            }
+        }
+        let Client { link, transport } = self;
+        match transport.read(link.space()) {
+            Ok(0) => {
+                link.closed();
+                Err(Fail::Closed)
+            }
+            Ok(n) => {
+                link.received(n);
+                Ok(link.absorb(on_reply))
+            }
+            Err(e) => {
+                link.failed();
+                Err(io_failure(e))
+            }
+        }
+    }
+}
+
+fn io_failure<E: embedded_io::Error>(e: E) -> Fail<E> {
+    if e.kind() == ErrorKind::TimedOut {
+        Fail::TimedOut
+    } else {
+        Fail::Io(e)
+    }
+}
