@@ -261,3 +261,6 @@ pub fn with_big_stack(f: impl FnOnce() + Send + 'static) {
         .join()
         .unwrap_or_else(|e| std::panic::resume_unwind(e));
 }
+
+/// QMP session helpers: owned client events and a blocking socket driver.
+pub mod qmp;
