@@ -264,3 +264,6 @@ pub fn with_big_stack(f: impl FnOnce() + Send + 'static) {
 
 /// QMP session helpers: owned client events and a blocking socket driver.
 pub mod qmp;
+
+/// A QMP handler answering like QEMU 7.2 for the transcripts' commands.
+pub mod qmp_machine;
