@@ -257,3 +257,66 @@ impl<const N: usize> Conn<N> {
         self.until(|_| false)
     }
 }
+
+/// A std Unix socket as an `embedded_io` / `embedded_io_async` byte
+/// stream (the async methods complete at once: they do blocking I/O).
+pub struct Stream(pub UnixStream);
+
+fn kind(e: std::io::Error) -> embedded_io::ErrorKind {
+    match e.kind() {
+        std::io::ErrorKind::BrokenPipe => embedded_io::ErrorKind::BrokenPipe,
+        std::io::ErrorKind::ConnectionReset => embedded_io::ErrorKind::ConnectionReset,
+        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => {
+            embedded_io::ErrorKind::TimedOut
+        }
+        _ => embedded_io::ErrorKind::Other,
+    }
+}
+
+impl embedded_io::ErrorType for Stream {
+    type Error = embedded_io::ErrorKind;
+}
+
+impl embedded_io::Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        self.0.read(buf).map_err(kind)
+    }
+}
+
+impl embedded_io::Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+        self.0.write(buf).map_err(kind)
+    }
+
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        self.0.flush().map_err(kind)
+    }
+}
+
+impl embedded_io_async::Read for Stream {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        self.0.read(buf).map_err(kind)
+    }
+}
+
+impl embedded_io_async::Write for Stream {
+    async fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+        self.0.write(buf).map_err(kind)
+    }
+
+    async fn flush(&mut self) -> Result<(), Self::Error> {
+        self.0.flush().map_err(kind)
+    }
+}
+
+/// Run a future to completion on this thread (no executor needed: the
+/// futures here never wait on anything but blocking I/O).
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+}
