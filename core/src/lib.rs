@@ -29,6 +29,7 @@
 //!    lenient for a peer's replies (unknown members ignored, unknown enum
 //!    values kept) or strict for request arguments, with QEMU's error
 //!    messages.
+//! 5. [`qmp`] — QMP client and server sessions (sans-IO), with `embedded-io` drivers.
 //!
 //! ## Contracts
 //!

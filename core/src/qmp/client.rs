@@ -44,7 +44,8 @@ pub struct SendOptions {
     /// such a reply can be attributed.
     pub anonymous: bool,
     /// When the caller will consider it late, on the caller's own clock
-    /// (any unit, e.g. milliseconds). See [`Client::expire`].
+    /// (any unit, e.g. milliseconds; `u64::MAX` means never). See
+    /// [`Client::expire`].
     pub deadline: Option<u64>,
 }
 
@@ -240,10 +241,14 @@ pub struct Ended {
     pub outstanding: usize,
 }
 
+/// A slot's deadline when it has none.
+const NEVER: u64 = u64::MAX;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Slot {
     id: u64,
-    deadline: Option<u64>,
+    /// [`NEVER`] for none (keeps the slot at 24 bytes).
+    deadline: u64,
     oob: bool,
     anonymous: bool,
     abandoned: bool,
@@ -272,9 +277,9 @@ struct Book<const N: usize> {
 /// bounds the largest message it hands out: a larger one is skipped and
 /// reported as [`ClientEvent::TooLarge`].
 ///
-/// `size_of::<Client<'_, 8>>()` is 432 bytes on 64-bit targets (the
-/// framer's 192 plus 24 per slot plus bookkeeping); see
-/// `docs/QMP.md` for the sizes of other `N`.
+/// `size_of::<Client<'_, N>>()` is 248 + 24 × `N` bytes on 64-bit targets
+/// (440 for the default 8): the framer's 192, 24 per command slot, and the
+/// bookkeeping.
 ///
 /// See the [module documentation](super) for a complete example.
 #[derive(Debug)]
@@ -442,7 +447,7 @@ impl<'b, const N: usize> Client<'b, N> {
         if let Some(slot) = book.slots.get_mut(free) {
             *slot = Some(Slot {
                 id,
-                deadline: opts.deadline,
+                deadline: opts.deadline.unwrap_or(NEVER),
                 oob: opts.oob,
                 anonymous: opts.anonymous,
                 abandoned: false,
@@ -461,7 +466,7 @@ impl<'b, const N: usize> Client<'b, N> {
             oob: s.oob,
             anonymous: s.anonymous,
             abandoned: s.abandoned,
-            deadline: s.deadline,
+            deadline: Some(s.deadline).filter(|&d| d != NEVER),
         })
     }
 
@@ -484,7 +489,7 @@ impl<'b, const N: usize> Client<'b, N> {
         {
             Some(slot) => {
                 slot.abandoned = true;
-                slot.deadline = None;
+                slot.deadline = NEVER;
                 true
             }
             None => false,
@@ -498,7 +503,8 @@ impl<'b, const N: usize> Client<'b, N> {
             .slots
             .iter()
             .flatten()
-            .filter_map(|s| s.deadline)
+            .map(|s| s.deadline)
+            .filter(|&d| d != NEVER)
             .min()
     }
 
@@ -511,7 +517,8 @@ impl<'b, const N: usize> Client<'b, N> {
             .slots
             .iter()
             .flatten()
-            .filter_map(|s| s.deadline.filter(|&d| d <= now).map(|d| (d, s.id)))
+            .filter(|s| s.deadline != NEVER && s.deadline <= now)
+            .map(|s| (s.deadline, s.id))
             .min()?;
         self.abandon(id);
         Some(id)

@@ -80,7 +80,7 @@ struct Book<'b> {
 /// [`MIN_OUTPUT`](crate::dispatch::MIN_OUTPUT) bytes plus the largest
 /// reply (and events) one command produces.
 ///
-/// `size_of::<Server<'_>>()` is 248 bytes on 64-bit targets (the framer's
+/// `size_of::<Server<'_>>()` is 240 bytes on 64-bit targets (the framer's
 /// 192 plus the version and state).
 ///
 /// See the [module documentation](super) for a complete example.
