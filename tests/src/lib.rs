@@ -267,3 +267,8 @@ pub mod qmp;
 
 /// A QMP handler answering like QEMU 7.2 for the transcripts' commands.
 pub mod qmp_machine;
+
+/// docs/QMP.md's Rust examples, compiled and run as doctests.
+#[doc = include_str!("../../docs/QMP.md")]
+#[cfg(doctest)]
+pub struct QmpDoctests;
