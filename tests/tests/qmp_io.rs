@@ -98,9 +98,14 @@ fn blocking_client_driver_against_qemu() {
     assert_eq!(name.name, None);
     drv.execute::<Quit>(&Default::default(), &mut record)
         .unwrap();
+    // QEMU closes the connection after quit.
+    drv.drain(&mut record).unwrap();
+    assert_eq!(drv.client().state(), qwire::qmp::ClientState::Closed);
     assert_eq!(
         drv.execute::<QueryName>(&Default::default(), &mut record),
-        Err(IoError::Closed)
+        Err(IoError::Send(qwire::qmp::SendError::NotReady(
+            qwire::qmp::ClientState::Closed
+        )))
     );
     assert_eq!(event_names(&log), ["STOP", "SHUTDOWN"]);
     assert!(qemu.wait_exit(std::time::Duration::from_secs(10)).is_some());

@@ -305,6 +305,28 @@ macro_rules! drivers {
                 self.wait(sent.id, on_event, |value| Ok(on_return(value))) $($w)*
             }
 
+            /// Hand out whatever still arrives until the server closes the
+            /// connection (after `quit`, say); the session is then
+            /// [`Closed`](crate::qmp::ClientState::Closed).
+            ///
+            /// # Errors
+            ///
+            /// [`Error::Io`] from the transport.
+            pub $($a)* fn drain(
+                &mut self,
+                mut on_event: impl FnMut(&ClientEvent<'_>),
+            ) -> Result<(), Error<T::Error>> {
+                let end = self.pump(|ev| {
+                    on_event(ev);
+                    ControlFlow::<()>::Continue(())
+                }) $($w)*;
+                match end {
+                    Err(Error::Closed) => Ok(()),
+                    Err(e) => Err(e),
+                    Ok(()) => Ok(()),
+                }
+            }
+
             /// Read until command `id` completes.
             $($a)* fn wait<R>(
                 &mut self,
