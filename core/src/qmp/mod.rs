@@ -33,6 +33,7 @@
 //! | [`AwaitingGreeting`](ClientState::AwaitingGreeting) | greeting arrives ([`ClientEvent::Greeting`]) | `Greeted` |
 //! | [`Greeted`](ClientState::Greeted) | [`Client::negotiate`] writes `qmp_capabilities` | `Negotiating` |
 //! | [`Negotiating`](ClientState::Negotiating) | its reply: [`ClientEvent::Negotiated`] / [`ClientEvent::NegotiationFailed`] | `Ready` / `Greeted` |
+//! | `Negotiating` | its reply too large for the frame buffer: [`ClientEvent::TooLarge`] | `Greeted` |
 //! | [`Ready`](ClientState::Ready) | [`Client::send`] / [`Client::send_raw`]; replies, events | `Ready` |
 //! | any | [`Client::finish`] (end of stream) | [`Closed`](ClientState::Closed) |
 //! | any | [`Client::reset`] (new connection) | `AwaitingGreeting` |
