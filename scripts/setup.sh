@@ -59,3 +59,20 @@ for tool in make valgrind; do
 done
 
 export QWIRE_MISSING
+
+# ---- QMP sessions (issue 5): Python's qemu.qmp as a real QMP client --------
+# tests/tests/qmp_python.rs drives the example QMP server with qemu.qmp 0.0.6
+# from this virtualenv (outside the checkout, so `cargo clean` keeps it), and
+# fails when it is missing.
+QWIRE_QMP_VENV=${QWIRE_QMP_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/qwire/qemu-qmp-venv}
+qmp_venv_ok() { "$QWIRE_QMP_VENV/bin/python" -c 'import qemu.qmp' >/dev/null 2>&1; }
+if ! qmp_venv_ok; then
+    echo "set-up: creating $QWIRE_QMP_VENV with qemu.qmp 0.0.6..."
+    command -v python3 >/dev/null || apt_install python3 || true
+    # Debian's python3 needs python3-venv for ensurepip.
+    python3 -c 'import ensurepip' >/dev/null 2>&1 || apt_install python3-venv || true
+    rm -rf "$QWIRE_QMP_VENV"
+    { python3 -m venv "$QWIRE_QMP_VENV" && "$QWIRE_QMP_VENV/bin/pip" install -q 'qemu.qmp==0.0.6'; } >/dev/null 2>&1
+    qmp_venv_ok || loud "could not create the qemu.qmp virtualenv at $QWIRE_QMP_VENV: the test qmp_python will fail"
+fi
+export QWIRE_QMP_VENV

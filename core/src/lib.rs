@@ -29,8 +29,14 @@
 //!    lenient for a peer's replies (unknown members ignored, unknown enum
 //!    values kept) or strict for request arguments, with QEMU's error
 //!    messages.
-//! 5. [`qga`] — QGA sessions: the host's sync client and the guest's agent
-//!    (sans-IO), with `embedded-io` drivers (docs/QGA.md).
+//! 5. [`dispatch`] — what the QMP server and the QGA agent share: QEMU's
+//!    request checks and error wording, and the embedder's `Handler` with a
+//!    `Reply` that answers each call exactly once.
+//! 6. [`qga`] — QGA sessions: the host's sync client and the guest's agent
+//!    (sans-IO: bytes in, bytes out, time from the caller), with
+//!    `embedded-io` drivers (docs/QGA.md).
+//! 7. [`qmp`] — QMP client and server sessions (sans-IO), with `embedded-io`
+//!    drivers (docs/QMP.md).
 //!
 //! ## Contracts
 //!

@@ -264,3 +264,14 @@ pub fn with_big_stack(f: impl FnOnce() + Send + 'static) {
 
 /// QGA: fault-injecting relay, peers, drivers and an in-memory file handler.
 pub mod qga_relay;
+
+/// QMP session helpers: owned client events and a blocking socket driver.
+pub mod qmp;
+
+/// A QMP handler answering like QEMU 7.2 for the transcripts' commands.
+pub mod qmp_machine;
+
+/// docs/QMP.md's Rust examples, compiled and run as doctests.
+#[doc = include_str!("../../docs/QMP.md")]
+#[cfg(doctest)]
+pub struct QmpDoctests;
