@@ -9,7 +9,9 @@
  * COMMAND and prints its `return` value as one line of JSON (exit 0). An
  * agent error prints `CLASS: desc` on stderr (exit 1). Commands that are
  * not answered on success (guest-shutdown, guest-suspend-*) exit 0 once
- * sent. Failure or timeout (default 10000 ms) exit 2 with a message.
+ * sent — after half-closing the connection and waiting up to 2 s for the
+ * agent to take the request or report its failure (exit 1). Failure or
+ * timeout (default 10000 ms) exit 2 with a message.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,10 +19,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "qwire.h"
 #include "util.h"
+
+/* How long to wait, after a command that is not answered on success, for
+ * the agent to take it (and fail it, if it does). */
+#define LINGER_MS 2000
 
 static uint8_t frame_buf[1u << 20];
 static uint8_t out_buf[1u << 16];
@@ -54,23 +61,12 @@ int main(int argc, char **argv)
     bool answers = true;
     long long deadline;
     size_t written = 0;
-    int fd, argi = 1;
+    int lingering = 0;
+    int fd;
 
     util_ignore_sigpipe();
-    if (argi + 1 < argc && strcmp(argv[argi], "--timeout") == 0) {
-        if (!util_parse_ms(argv[argi + 1], &timeout)) {
-            return fail("bad --timeout");
-        }
-        argi += 2;
-    }
-    if (argc - argi < 2 || argc - argi > 3) {
-        fprintf(stderr, "usage: qga-client [--timeout MS] SOCKET COMMAND [ARGUMENTS_JSON]\n");
+    if (util_client_args(argc, argv, "qga-client", &timeout, &path, &command, &args) != 0) {
         return 2;
-    }
-    path = argv[argi];
-    command = argv[argi + 1];
-    if (argc - argi == 3) {
-        args = argv[argi + 2];
     }
     (void)qw_qga_success_response((const uint8_t *)command, strlen(command), &answers);
     fd = util_connect(path);
@@ -85,21 +81,14 @@ int main(int argc, char **argv)
     }
     deadline = util_now_ms() + timeout;
     for (;;) {
-        ssize_t n;
+        const char *why = "";
         size_t off = 0;
-        int ready = util_wait_readable(fd, deadline);
-        if (ready == 0) {
-            return fail("timed out");
-        }
-        if (ready < 0) {
-            return fail("poll failed");
-        }
-        n = read(fd, rx, sizeof rx);
-        if (n < 0 && errno == EINTR) {
-            continue;
+        long n = util_read_before(fd, deadline, rx, sizeof rx, &why);
+        if (lingering && n <= 0) {
+            return 0; /* the command went out and no error came back */
         }
         if (n <= 0) {
-            return fail(n == 0 ? "connection closed before the reply" : "read failed");
+            return fail(n == 0 ? "connection closed before the reply" : why);
         }
         while (off < (size_t)n) {
             size_t used = 0;
@@ -122,7 +111,15 @@ int main(int argc, char **argv)
                     return fail("cannot send the command");
                 }
                 if (!expects) {
-                    return 0; /* not answered on success: done once sent */
+                    /* Not answered on success. Closing at once could lose the
+                     * request: a serial chardev drops what the guest has not
+                     * read yet when the host hangs up. So half-close, and wait
+                     * a little for the end of the stream (or an error). */
+                    (void)shutdown(fd, SHUT_WR);
+                    lingering = 1;
+                    if (deadline > util_now_ms() + LINGER_MS) {
+                        deadline = util_now_ms() + LINGER_MS;
+                    }
                 }
                 break;
             case QW_QGA_EVENT_RETURN:
@@ -141,8 +138,13 @@ int main(int argc, char **argv)
                 fprintf(stderr, "qga-client: reply of %llu bytes is larger than the %u-byte buffer\n",
                         (unsigned long long)ev.len, (unsigned)sizeof frame_buf);
                 return 2;
-            case QW_QGA_EVENT_NOTHING:
             case QW_QGA_EVENT_LATE_ERROR:
+                util_print_string(stderr, ev.error_class);
+                fputs(": ", stderr);
+                util_print_string(stderr, ev.error_desc);
+                fputc('\n', stderr);
+                return 1;
+            case QW_QGA_EVENT_NOTHING:
             case QW_QGA_EVENT_DISCARDED:
             default:
                 break;

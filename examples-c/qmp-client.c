@@ -73,23 +73,11 @@ int main(int argc, char **argv)
     uint64_t command_id = 0;
     int sent = 0;
     long long deadline;
-    int fd, argi = 1;
+    int fd;
 
     util_ignore_sigpipe();
-    if (argi + 1 < argc && strcmp(argv[argi], "--timeout") == 0) {
-        if (!util_parse_ms(argv[argi + 1], &timeout)) {
-            return fail("bad --timeout");
-        }
-        argi += 2;
-    }
-    if (argc - argi < 2 || argc - argi > 3) {
-        fprintf(stderr, "usage: qmp-client [--timeout MS] SOCKET COMMAND [ARGUMENTS_JSON]\n");
+    if (util_client_args(argc, argv, "qmp-client", &timeout, &path, &command, &args) != 0) {
         return 2;
-    }
-    path = argv[argi];
-    command = argv[argi + 1];
-    if (argc - argi == 3) {
-        args = argv[argi + 2];
     }
     fd = util_connect(path);
     if (fd < 0) {
@@ -101,21 +89,11 @@ int main(int argc, char **argv)
     }
     deadline = util_now_ms() + timeout;
     for (;;) {
-        ssize_t n;
+        const char *why = "";
         size_t off = 0;
-        int ready = util_wait_readable(fd, deadline);
-        if (ready == 0) {
-            return fail("timed out");
-        }
-        if (ready < 0) {
-            return fail("poll failed");
-        }
-        n = read(fd, rx, sizeof rx);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
+        long n = util_read_before(fd, deadline, rx, sizeof rx, &why);
         if (n <= 0) {
-            return fail(n == 0 ? "connection closed before the reply" : "read failed");
+            return fail(n == 0 ? "connection closed before the reply" : why);
         }
         while (off < (size_t)n) {
             size_t used = 0, written = 0;

@@ -161,3 +161,49 @@ void util_ignore_sigpipe(void)
 {
     (void)signal(SIGPIPE, SIG_IGN);
 }
+
+int util_client_args(int argc, char **argv, const char *prog, long long *timeout_ms,
+                     const char **socket_path, const char **command, const char **arguments)
+{
+    int argi = 1;
+    if (argi + 1 < argc && strcmp(argv[argi], "--timeout") == 0) {
+        if (!util_parse_ms(argv[argi + 1], timeout_ms)) {
+            fprintf(stderr, "%s: bad --timeout\n", prog);
+            return 2;
+        }
+        argi += 2;
+    }
+    if (argc - argi < 2 || argc - argi > 3) {
+        fprintf(stderr, "usage: %s [--timeout MS] SOCKET COMMAND [ARGUMENTS_JSON]\n", prog);
+        return 2;
+    }
+    *socket_path = argv[argi];
+    *command = argv[argi + 1];
+    *arguments = argc - argi == 3 ? argv[argi + 2] : NULL;
+    return 0;
+}
+
+long util_read_before(int fd, long long deadline_ms, void *buf, size_t len, const char **why)
+{
+    for (;;) {
+        ssize_t n;
+        int ready = util_wait_readable(fd, deadline_ms);
+        if (ready == 0) {
+            *why = "timed out";
+            return -1;
+        }
+        if (ready < 0) {
+            *why = "poll failed";
+            return -1;
+        }
+        n = read(fd, buf, len);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            *why = "read failed";
+            return -1;
+        }
+        return (long)n;
+    }
+}

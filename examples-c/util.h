@@ -39,6 +39,19 @@ void util_print_string(FILE *out, qw_json str);
  * process with SIGPIPE. */
 void util_ignore_sigpipe(void);
 
+/*
+ * The clients' command line: [--timeout MS] SOCKET COMMAND [ARGUMENTS_JSON].
+ * Returns 0, or prints the usage for `prog` and returns 2.
+ */
+int util_client_args(int argc, char **argv, const char *prog, long long *timeout_ms,
+                     const char **socket_path, const char **command, const char **arguments);
+
+/*
+ * Read what arrives before `deadline_ms`: the number of bytes (> 0), 0 at
+ * the end of the stream, or -1 with `*why` set ("timed out", ...).
+ */
+long util_read_before(int fd, long long deadline_ms, void *buf, size_t len, const char **why);
+
 /* Parse a non-negative decimal integer; 1 on success. */
 int util_parse_ms(const char *s, long long *out);
 

@@ -76,6 +76,19 @@ fn kind(bytes: &[u8], config: Config) -> &'static str {
         .unwrap_or("other")
 }
 
+fn print_frame(out: &mut dyn Write, at: u64, bytes: &[u8], config: Config) -> io::Result<()> {
+    let kind = kind(bytes, config);
+    writeln!(
+        out,
+        "{{\"at\":{at},\"len\":{},\"kind\":\"{kind}\"}}",
+        bytes.len()
+    )
+}
+
+fn print_too_large(out: &mut dyn Write, at: u64, len: u64) -> io::Result<()> {
+    writeln!(out, "{{\"at\":{at},\"error\":\"too-large\",\"len\":{len}}}")
+}
+
 fn main() -> ExitCode {
     let opts = match parse_args() {
         Ok(o) => o,
@@ -125,13 +138,7 @@ fn run(input: &mut dyn Read, out: &mut dyn Write, opts: &Options) -> io::Result<
             let fed = framer.feed(rest);
             match fed.event {
                 Event::NeedMore => {}
-                Event::Frame(f) => writeln!(
-                    out,
-                    "{{\"at\":{},\"len\":{},\"kind\":\"{}\"}}",
-                    f.at,
-                    f.bytes.len(),
-                    kind(f.bytes, opts.config)
-                )?,
+                Event::Frame(f) => print_frame(out, f.at, f.bytes, opts.config)?,
                 Event::Sentinel { at, .. } => writeln!(out, "{{\"at\":{at},\"sentinel\":true}}")?,
                 Event::Error { error, .. } => writeln!(
                     out,
@@ -139,25 +146,15 @@ fn run(input: &mut dyn Read, out: &mut dyn Write, opts: &Options) -> io::Result<
                     error.at,
                     error.kind.name()
                 )?,
-                Event::TooLarge { at, len } => {
-                    writeln!(out, "{{\"at\":{at},\"error\":\"too-large\",\"len\":{len}}}")?
-                }
+                Event::TooLarge { at, len } => print_too_large(out, at, len)?,
             }
             rest = &rest[fed.consumed..];
         }
     }
     match framer.finish() {
         End::Clean => {}
-        End::Frame(f) => writeln!(
-            out,
-            "{{\"at\":{},\"len\":{},\"kind\":\"{}\"}}",
-            f.at,
-            f.bytes.len(),
-            kind(f.bytes, opts.config)
-        )?,
-        End::TooLarge { at, len } => {
-            writeln!(out, "{{\"at\":{at},\"error\":\"too-large\",\"len\":{len}}}")?
-        }
+        End::Frame(f) => print_frame(out, f.at, f.bytes, opts.config)?,
+        End::TooLarge { at, len } => print_too_large(out, at, len)?,
         End::Incomplete { at } => writeln!(out, "{{\"at\":{at},\"incomplete\":true}}")?,
     }
     out.flush()

@@ -6,7 +6,7 @@ use qw::json::Json;
 
 use crate::json::qw_json;
 use crate::status::qw_status::{self, *};
-use crate::storage::{self, bytes, bytes_mut, put, storage, Slot};
+use crate::storage::{self, bytes, bytes_mut, put, state, storage, Slot};
 
 /// Size in bytes of `qw_framer`.
 pub const QW_FRAMER_SIZE: usize = 256;
@@ -217,13 +217,10 @@ pub unsafe extern "C" fn qw_framer_feed(
     consumed: *mut usize,
     event: *mut qw_event,
 ) -> qw_status {
-    if framer.is_null() || consumed.is_null() || event.is_null() {
+    if consumed.is_null() || event.is_null() {
         return QW_ERR_NULL;
     }
-    // SAFETY: per the contract.
-    let Some(f) = (unsafe { storage::get(framer.cast::<Slot<State>>()) }) else {
-        return QW_ERR_NOT_INITIALIZED;
-    };
+    let f = state!(framer, State);
     // SAFETY: per the contract.
     let Some(input) = (unsafe { bytes(input, len) }) else {
         return QW_ERR_NULL;
@@ -249,13 +246,10 @@ pub unsafe extern "C" fn qw_framer_finish(
     framer: *mut qw_framer,
     event: *mut qw_event,
 ) -> qw_status {
-    if framer.is_null() || event.is_null() {
+    if event.is_null() {
         return QW_ERR_NULL;
     }
-    // SAFETY: per the contract.
-    let Some(f) = (unsafe { storage::get(framer.cast::<Slot<State>>()) }) else {
-        return QW_ERR_NOT_INITIALIZED;
-    };
+    let f = state!(framer, State);
     use qw_event_kind::*;
     let e = match f.finish() {
         End::Clean => qw_event::new(QW_EVENT_NEED_MORE, 0),
@@ -278,15 +272,8 @@ pub unsafe extern "C" fn qw_framer_finish(
 /// `framer` initialised.
 #[no_mangle]
 pub unsafe extern "C" fn qw_framer_reset(framer: *mut qw_framer) -> qw_status {
-    // SAFETY: per the contract.
-    match unsafe { storage::get(framer.cast::<Slot<State>>()) } {
-        Some(f) => {
-            f.reset();
-            QW_OK
-        }
-        None if framer.is_null() => QW_ERR_NULL,
-        None => QW_ERR_NOT_INITIALIZED,
-    }
+    state!(framer, State).reset();
+    QW_OK
 }
 
 /// The kind of a QMP/QGA message.

@@ -166,11 +166,9 @@ pub unsafe extern "C" fn qw_json_pointer(
     out!(out);
     let v = value!(value);
     // SAFETY: per the contract above.
-    let Some(path) = (unsafe { bytes(path, path_len) }) else {
-        return QW_ERR_NULL;
-    };
-    let Ok(path) = core::str::from_utf8(path) else {
-        return QW_ERR_INVALID_UTF8;
+    let path = match unsafe { crate::storage::text(path, path_len) } {
+        Ok(t) => t,
+        Err(e) => return e,
     };
     match v.pointer(path) {
         Some(found) => {
@@ -199,11 +197,9 @@ pub unsafe extern "C" fn qw_json_get(
     out!(out);
     let v = value!(value);
     // SAFETY: per the contract above.
-    let Some(key) = (unsafe { bytes(key, key_len) }) else {
-        return QW_ERR_NULL;
-    };
-    let Ok(key) = core::str::from_utf8(key) else {
-        return QW_ERR_INVALID_UTF8;
+    let key = match unsafe { crate::storage::text(key, key_len) } {
+        Ok(t) => t,
+        Err(e) => return e,
     };
     if v.kind() != Kind::Object {
         return QW_ERR_WRONG_TYPE;

@@ -10,7 +10,7 @@ use qw::qga::{Agent, CommandError, Discard, Event, State, SyncClient};
 use crate::handler::{qw_command, qw_handler_fn, static_str, CHandler};
 use crate::json::qw_json;
 use crate::status::qw_status::{self, *};
-use crate::storage::{self, bytes, bytes_mut, put, storage, Slot};
+use crate::storage::{self, bytes, bytes_mut, put, state, storage, text, Slot};
 
 /// Size in bytes of `qw_qga_agent`.
 pub const QW_QGA_AGENT_SIZE: usize = 2048;
@@ -116,13 +116,10 @@ pub unsafe extern "C" fn qw_qga_agent_feed(
     reply: *mut *const u8,
     reply_len: *mut usize,
 ) -> qw_status {
-    if agent.is_null() || consumed.is_null() || reply.is_null() || reply_len.is_null() {
+    if consumed.is_null() || reply.is_null() || reply_len.is_null() {
         return QW_ERR_NULL;
     }
-    // SAFETY: per the contract.
-    let Some(state) = (unsafe { storage::get(agent.cast::<Slot<AgentState>>()) }) else {
-        return QW_ERR_NOT_INITIALIZED;
-    };
+    let state = state!(agent, AgentState);
     // SAFETY: per the contract.
     let Some(input) = (unsafe { bytes(input, len) }) else {
         return QW_ERR_NULL;
@@ -153,21 +150,12 @@ pub unsafe extern "C" fn qw_qga_agent_set_enabled(
     len: usize,
     enabled: bool,
 ) -> qw_status {
-    if agent.is_null() {
-        return QW_ERR_NULL;
+    let state = state!(agent, AgentState);
+    // SAFETY: per the contract.
+    match unsafe { text(name, len) } {
+        Ok(name) => state.handler.set_enabled(name, enabled),
+        Err(e) => e,
     }
-    // SAFETY: per the contract.
-    let Some(state) = (unsafe { storage::get(agent.cast::<Slot<AgentState>>()) }) else {
-        return QW_ERR_NOT_INITIALIZED;
-    };
-    // SAFETY: per the contract.
-    let Some(name) = (unsafe { bytes(name, len) }) else {
-        return QW_ERR_NULL;
-    };
-    let Ok(name) = core::str::from_utf8(name) else {
-        return QW_ERR_INVALID_UTF8;
-    };
-    state.handler.set_enabled(name, enabled)
 }
 
 /// Drop any half-read request (without the error reply a 0xFF earns).
@@ -177,17 +165,8 @@ pub unsafe extern "C" fn qw_qga_agent_set_enabled(
 /// `agent` initialised.
 #[no_mangle]
 pub unsafe extern "C" fn qw_qga_agent_reset(agent: *mut qw_qga_agent) -> qw_status {
-    if agent.is_null() {
-        return QW_ERR_NULL;
-    }
-    // SAFETY: per the contract.
-    match unsafe { storage::get(agent.cast::<Slot<AgentState>>()) } {
-        Some(state) => {
-            state.agent.reset();
-            QW_OK
-        }
-        None => QW_ERR_NOT_INITIALIZED,
-    }
+    state!(agent, AgentState).agent.reset();
+    QW_OK
 }
 
 /// Size in bytes of `qw_qga_client`.
@@ -317,19 +296,6 @@ pub unsafe extern "C" fn qw_qga_client_init(
     QW_OK
 }
 
-macro_rules! client {
-    ($p:expr) => {{
-        if $p.is_null() {
-            return QW_ERR_NULL;
-        }
-        // SAFETY: the caller passes an initialised client.
-        match unsafe { storage::get($p.cast::<Slot<ClientState>>()) } {
-            Some(c) => c,
-            None => return QW_ERR_NOT_INITIALIZED,
-        }
-    }};
-}
-
 /// Write 0xFF + `guest-sync-delimited` with `id` (+ `\n`) into `out` and
 /// start synchronising; `*written` bytes must be sent to the agent. `id`
 /// must be fresh on this channel (e.g. random). Allowed in any state;
@@ -350,7 +316,7 @@ pub unsafe extern "C" fn qw_qga_client_sync(
     if written.is_null() {
         return QW_ERR_NULL;
     }
-    let c = client!(client);
+    let c = state!(client, ClientState);
     // SAFETY: per the contract.
     let Some(out) = (unsafe { bytes_mut(out, out_len) }) else {
         return QW_ERR_NULL;
@@ -413,13 +379,11 @@ pub unsafe extern "C" fn qw_qga_client_send(
     if written.is_null() || expects_reply.is_null() {
         return QW_ERR_NULL;
     }
-    let c = client!(client);
+    let c = state!(client, ClientState);
     // SAFETY: per the contract.
-    let Some(name) = (unsafe { bytes(name, name_len) }) else {
-        return QW_ERR_NULL;
-    };
-    let Ok(name) = core::str::from_utf8(name) else {
-        return QW_ERR_INVALID_UTF8;
+    let name = match unsafe { text(name, name_len) } {
+        Ok(n) => n,
+        Err(e) => return e,
     };
     // SAFETY: per the contract.
     let args = match unsafe { arguments(args, args_len) } {
@@ -462,7 +426,7 @@ pub unsafe extern "C" fn qw_qga_client_feed(
     if consumed.is_null() || event.is_null() {
         return QW_ERR_NULL;
     }
-    let c = client!(client);
+    let c = state!(client, ClientState);
     // SAFETY: per the contract.
     let Some(input) = (unsafe { bytes(input, len) }) else {
         return QW_ERR_NULL;
@@ -508,7 +472,7 @@ pub unsafe extern "C" fn qw_qga_client_feed(
 /// `client` initialised.
 #[no_mangle]
 pub unsafe extern "C" fn qw_qga_client_timeout(client: *mut qw_qga_client) -> qw_status {
-    client!(client).timeout();
+    state!(client, ClientState).timeout();
     QW_OK
 }
 
@@ -519,7 +483,7 @@ pub unsafe extern "C" fn qw_qga_client_timeout(client: *mut qw_qga_client) -> qw
 /// `client` initialised.
 #[no_mangle]
 pub unsafe extern "C" fn qw_qga_client_disconnected(client: *mut qw_qga_client) -> qw_status {
-    client!(client).disconnected();
+    state!(client, ClientState).disconnected();
     QW_OK
 }
 
@@ -537,7 +501,7 @@ pub unsafe extern "C" fn qw_qga_client_state(
         return QW_ERR_NULL;
     }
     use qw_qga_state::*;
-    let s = match client!(client).state() {
+    let s = match state!(client, ClientState).state() {
         State::NeedSync => QW_QGA_NEED_SYNC,
         State::Syncing { .. } => QW_QGA_SYNCING,
         State::Ready => QW_QGA_READY,

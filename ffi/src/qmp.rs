@@ -11,7 +11,7 @@ use crate::handler::{qw_command, qw_handler_fn, static_str, CHandler};
 use crate::json::qw_json;
 use crate::qga::arguments;
 use crate::status::qw_status::{self, *};
-use crate::storage::{self, bytes, bytes_mut, put, storage, Slot};
+use crate::storage::{self, bytes, bytes_mut, put, state, storage, text, Slot};
 
 /// Most commands a `qw_qmp_client` keeps in flight.
 pub const QW_QMP_MAX_IN_FLIGHT: usize = 8;
@@ -250,19 +250,6 @@ pub unsafe extern "C" fn qw_qmp_client_init(
     QW_OK
 }
 
-macro_rules! client {
-    ($p:expr) => {{
-        if $p.is_null() {
-            return QW_ERR_NULL;
-        }
-        // SAFETY: the caller passes an initialised client.
-        match unsafe { storage::get($p.cast::<Slot<ClientSession>>()) } {
-            Some(c) => c,
-            None => return QW_ERR_NOT_INITIALIZED,
-        }
-    }};
-}
-
 fn send_status(e: SendError) -> qw_status {
     match e {
         SendError::NotReady(_) | SendError::OobNotNegotiated | SendError::OobNotAllowed => {
@@ -290,7 +277,7 @@ pub unsafe extern "C" fn qw_qmp_client_feed(
     if consumed.is_null() || event.is_null() {
         return QW_ERR_NULL;
     }
-    let c = client!(client);
+    let c = state!(client, ClientSession);
     // SAFETY: per the contract.
     let Some(input) = (unsafe { bytes(input, len) }) else {
         return QW_ERR_NULL;
@@ -322,7 +309,7 @@ pub unsafe extern "C" fn qw_qmp_client_negotiate(
     if written.is_null() {
         return QW_ERR_NULL;
     }
-    let c = client!(client);
+    let c = state!(client, ClientSession);
     // SAFETY: per the contract.
     let Some(out) = (unsafe { bytes_mut(out, out_len) }) else {
         return QW_ERR_NULL;
@@ -361,13 +348,11 @@ pub unsafe extern "C" fn qw_qmp_client_send(
     if id.is_null() || written.is_null() {
         return QW_ERR_NULL;
     }
-    let c = client!(client);
+    let c = state!(client, ClientSession);
     // SAFETY: per the contract.
-    let Some(name) = (unsafe { bytes(name, name_len) }) else {
-        return QW_ERR_NULL;
-    };
-    let Ok(name) = core::str::from_utf8(name) else {
-        return QW_ERR_INVALID_UTF8;
+    let name = match unsafe { text(name, name_len) } {
+        Ok(n) => n,
+        Err(e) => return e,
     };
     // SAFETY: per the contract.
     let args = match unsafe { arguments(args, args_len) } {
@@ -406,7 +391,7 @@ pub unsafe extern "C" fn qw_qmp_client_send(
 /// `client` initialised.
 #[no_mangle]
 pub unsafe extern "C" fn qw_qmp_client_abandon(client: *mut qw_qmp_client, id: u64) -> qw_status {
-    if client!(client).abandon(id) {
+    if state!(client, ClientSession).abandon(id) {
         QW_OK
     } else {
         QW_ERR_NOT_FOUND
@@ -427,7 +412,7 @@ pub unsafe extern "C" fn qw_qmp_client_state(
         return QW_ERR_NULL;
     }
     use qw_qmp_state::*;
-    let s = match client!(client).state() {
+    let s = match state!(client, ClientSession).state() {
         ClientState::AwaitingGreeting => QW_QMP_AWAITING_GREETING,
         ClientState::Greeted => QW_QMP_GREETED,
         ClientState::Negotiating => QW_QMP_NEGOTIATING,
@@ -455,7 +440,7 @@ pub unsafe extern "C" fn qw_qmp_client_version(
     if major.is_null() || minor.is_null() || micro.is_null() {
         return QW_ERR_NULL;
     }
-    match client!(client).server_version() {
+    match state!(client, ClientSession).server_version() {
         Some((a, b, c)) => {
             // SAFETY: checked non-NULL.
             unsafe {
@@ -548,19 +533,6 @@ pub unsafe extern "C" fn qw_qmp_server_init(
     QW_OK
 }
 
-macro_rules! server {
-    ($p:expr) => {{
-        if $p.is_null() {
-            return QW_ERR_NULL;
-        }
-        // SAFETY: the caller passes an initialised server.
-        match unsafe { storage::get($p.cast::<Slot<ServerState>>()) } {
-            Some(s) => s,
-            None => return QW_ERR_NOT_INITIALIZED,
-        }
-    }};
-}
-
 /// Write the greeting into `out` if not written yet (`*written` 0 if it
 /// was). `qw_qmp_server_feed` greets too; call this to greet at once on
 /// connection, as QEMU does.
@@ -578,7 +550,7 @@ pub unsafe extern "C" fn qw_qmp_server_greeting(
     if written.is_null() {
         return QW_ERR_NULL;
     }
-    let s = server!(server);
+    let s = state!(server, ServerState);
     // SAFETY: per the contract.
     let Some(out) = (unsafe { bytes_mut(out, out_len) }) else {
         return QW_ERR_NULL;
@@ -616,7 +588,7 @@ pub unsafe extern "C" fn qw_qmp_server_feed(
     if consumed.is_null() || written.is_null() {
         return QW_ERR_NULL;
     }
-    let s = server!(server);
+    let s = state!(server, ServerState);
     // SAFETY: per the contract.
     let (Some(input), Some(out)) = (unsafe { bytes(input, len) }, unsafe {
         bytes_mut(out, out_len)
@@ -656,13 +628,11 @@ pub unsafe extern "C" fn qw_qmp_server_event(
     if written.is_null() {
         return QW_ERR_NULL;
     }
-    let s = server!(server);
+    let s = state!(server, ServerState);
     // SAFETY: per the contract.
-    let Some(name) = (unsafe { bytes(name, name_len) }) else {
-        return QW_ERR_NULL;
-    };
-    let Ok(name) = core::str::from_utf8(name) else {
-        return QW_ERR_INVALID_UTF8;
+    let name = match unsafe { text(name, name_len) } {
+        Ok(n) => n,
+        Err(e) => return e,
     };
     // SAFETY: per the contract.
     let data = match unsafe { arguments(data, data_len) } {
@@ -701,7 +671,7 @@ pub unsafe extern "C" fn qw_qmp_server_event(
 /// `server` initialised.
 #[no_mangle]
 pub unsafe extern "C" fn qw_qmp_server_reset(server: *mut qw_qmp_server) -> qw_status {
-    server!(server).server.reset();
+    state!(server, ServerState).server.reset();
     QW_OK
 }
 
@@ -718,7 +688,7 @@ pub unsafe extern "C" fn qw_qmp_server_negotiated(
     if out.is_null() {
         return QW_ERR_NULL;
     }
-    let s = server!(server);
+    let s = state!(server, ServerState);
     let negotiated = s.server.state() == qw::qmp::ServerState::Command;
     // SAFETY: checked non-NULL.
     unsafe { put(out, negotiated) };

@@ -83,6 +83,39 @@ macro_rules! storage {
 }
 pub(crate) use storage;
 
+/// The initialised state of type `$t` behind the C pointer `$p`; returns
+/// `QW_ERR_NULL` or `QW_ERR_NOT_INITIALIZED` from the enclosing function
+/// otherwise.
+macro_rules! state {
+    ($p:expr, $t:ty) => {{
+        let p = $p;
+        if p.is_null() {
+            return $crate::status::qw_status::QW_ERR_NULL;
+        }
+        // SAFETY: every function using this documents that it takes storage
+        // set up by the matching `_init`; `get` checks the magic word.
+        match unsafe { $crate::storage::get(p.cast::<$crate::storage::Slot<$t>>()) } {
+            Some(s) => s,
+            None => return $crate::status::qw_status::QW_ERR_NOT_INITIALIZED,
+        }
+    }};
+}
+pub(crate) use state;
+
+/// Text from C: `len` bytes of UTF-8.
+///
+/// # Safety
+///
+/// `ptr` must be valid for reads of `len` bytes for `'a`.
+pub(crate) unsafe fn text<'a>(
+    ptr: *const u8,
+    len: usize,
+) -> Result<&'a str, crate::status::qw_status> {
+    // SAFETY: per the caller.
+    let b = unsafe { bytes(ptr, len) }.ok_or(crate::status::qw_status::QW_ERR_NULL)?;
+    core::str::from_utf8(b).map_err(|_| crate::status::qw_status::QW_ERR_INVALID_UTF8)
+}
+
 /// A byte slice from C, `None` when the pointer is NULL with a non-zero
 /// length. A NULL pointer with length 0 is the empty slice.
 ///

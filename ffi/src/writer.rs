@@ -5,7 +5,7 @@ use qw::json::JsonWriter;
 
 use crate::json::qw_json;
 use crate::status::qw_status::{self, *};
-use crate::storage::{self, bytes, bytes_mut, put, storage, Slot};
+use crate::storage::{self, bytes, bytes_mut, put, state, storage, text, Slot};
 
 /// Size in bytes of `qw_writer`.
 pub const QW_WRITER_SIZE: usize = 64;
@@ -29,24 +29,10 @@ unsafe fn with(
     w: *mut qw_writer,
     f: impl FnOnce(&mut State) -> Result<(), qw::json::WriteError>,
 ) -> qw_status {
-    if w.is_null() {
-        return QW_ERR_NULL;
+    match f(state!(w, State)) {
+        Ok(()) => QW_OK,
+        Err(e) => e.into(),
     }
-    // SAFETY: the caller passes an initialised writer.
-    match unsafe { storage::get(w.cast::<Slot<State>>()) } {
-        Some(state) => match f(state) {
-            Ok(()) => QW_OK,
-            Err(e) => e.into(),
-        },
-        None => QW_ERR_NOT_INITIALIZED,
-    }
-}
-
-/// Text argument from C: `len` bytes of UTF-8.
-unsafe fn text<'a>(ptr: *const u8, len: usize) -> Result<&'a str, qw_status> {
-    // SAFETY: per the caller.
-    let b = unsafe { bytes(ptr, len) }.ok_or(QW_ERR_NULL)?;
-    core::str::from_utf8(b).map_err(|_| QW_ERR_INVALID_UTF8)
 }
 
 /// Initialise `w` to write into `buf` (`buf_len` bytes), which it uses until
@@ -259,10 +245,7 @@ pub unsafe extern "C" fn qw_writer_finish(w: *mut qw_writer, len: *mut usize) ->
         return QW_ERR_NULL;
     }
     let slot = w.cast::<Slot<State>>();
-    // SAFETY: per the contract.
-    let Some(state) = (unsafe { storage::get(slot) }) else {
-        return QW_ERR_NOT_INITIALIZED;
-    };
+    let state = state!(w, State);
     let result = match state.error() {
         Some(e) => Err(e),
         None => {

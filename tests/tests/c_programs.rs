@@ -350,6 +350,20 @@ fn c_agent_answers_c_and_rust_clients() {
         assert_eq!(info.supported_commands.len(), 6);
     }
 
+    // A command not answered on success still reports its failure.
+    let r = run(
+        "qga-client",
+        Variant::Plain,
+        &[s, "guest-shutdown", r#"{"mode": 5}"#],
+    );
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (
+            1,
+            "GenericError: Invalid parameter type for 'mode', expected: string\n"
+        )
+    );
+
     // guest-shutdown: no reply; the agent exits 0.
     let r = run(
         "qga-client",
