@@ -1,0 +1,64 @@
+//! What the shim needs from the mps2-an386 board besides the UART: a clock,
+//! the stack watermark, and a system reset.
+
+use core::ptr::{addr_of, read_volatile, write_volatile};
+
+/// Frequency of the APB clock that drives the UART (QEMU: `SYSCLK_FRQ`).
+pub const PCLK_HZ: u32 = 25_000_000;
+
+/// `CLK100HZ` of the MPS2 FPGAIO block (at 0x4002_8000, register 0x14): a
+/// free-running counter of 10 ms ticks since reset (QEMU's virtual clock).
+const FPGAIO_CLK100HZ: usize = 0x4002_8000 + 0x14;
+
+/// Ticks of the 100 Hz counter since reset.
+pub fn ticks_100hz() -> u32 {
+    // SAFETY: a read-only counter register of the FPGAIO block, which is
+    // present on mps2-an386; reading it has no side effect.
+    unsafe { read_volatile(FPGAIO_CLK100HZ as *const u32) }
+}
+
+/// The value cortex-m-rt's `paint-stack` writes over the stack region.
+const PAINT: u32 = 0xcccc_cccc;
+
+extern "C" {
+    // From memory.x: the stack region is `_stack_end.._stack_start`.
+    static _stack_end: u32;
+    static _stack_start: u32;
+}
+
+/// The stack high-water mark: bytes of the stack region ever used, and the
+/// region's size. The deepest word that no longer holds the paint marks the
+/// deepest the stack pointer has been since reset (a frame that wrote the
+/// paint value itself would be missed by at most that word).
+pub fn stack_watermark() -> (u32, u32) {
+    let bottom = addr_of!(_stack_end) as usize;
+    let top = addr_of!(_stack_start) as usize;
+    let mut at = bottom;
+    while at < top {
+        // SAFETY: `at` is a word-aligned address inside the stack region
+        // (RAM, 4-byte aligned per cortex-m-rt's link.x). Words below the
+        // stack pointer are free; the scan stops at the first used word.
+        if unsafe { read_volatile(at as *const u32) } != PAINT {
+            break;
+        }
+        at += 4;
+    }
+    ((top - at) as u32, (top - bottom) as u32)
+}
+
+/// Reset the whole system (`SYSRESETREQ` in the SCB's AIRCR); QEMU boots the
+/// image again.
+pub fn system_reset() -> ! {
+    const AIRCR: usize = 0xe000_ed0c;
+    const VECTKEY_SYSRESETREQ: u32 = 0x05fa_0004;
+    // SAFETY: AIRCR is the architectural reset control register of every
+    // Armv7-M core; writing the key with SYSRESETREQ requests a reset.
+    unsafe {
+        core::arch::asm!("dsb");
+        write_volatile(AIRCR as *mut u32, VECTKEY_SYSRESETREQ);
+        core::arch::asm!("dsb");
+    }
+    loop {
+        core::hint::spin_loop();
+    }
+}
