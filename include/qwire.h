@@ -40,6 +40,36 @@
 // `QW_FRAMER_SIZE` in 64-bit words.
 #define QW_FRAMER_WORDS 32
 
+// Most commands a C handler table may hold.
+#define QW_MAX_COMMANDS 48
+
+// Size in bytes of `qw_qga_agent`.
+#define QW_QGA_AGENT_SIZE 2048
+
+// `QW_QGA_AGENT_SIZE` in 64-bit words.
+#define QW_QGA_AGENT_WORDS 256
+
+// Size in bytes of `qw_qga_client`.
+#define QW_QGA_CLIENT_SIZE 320
+
+// `QW_QGA_CLIENT_SIZE` in 64-bit words.
+#define QW_QGA_CLIENT_WORDS 40
+
+// Most commands a `qw_qmp_client` keeps in flight.
+#define QW_QMP_MAX_IN_FLIGHT 8
+
+// Size in bytes of `qw_qmp_client`.
+#define QW_QMP_CLIENT_SIZE 512
+
+// `QW_QMP_CLIENT_SIZE` in 64-bit words.
+#define QW_QMP_CLIENT_WORDS 64
+
+// Size in bytes of `qw_qmp_server`.
+#define QW_QMP_SERVER_SIZE 2048
+
+// `QW_QMP_SERVER_SIZE` in 64-bit words.
+#define QW_QMP_SERVER_WORDS 256
+
 // Size in bytes of `qw_writer`.
 #define QW_WRITER_SIZE 64
 
@@ -155,6 +185,99 @@ typedef enum qw_json_type {
   QW_JSON_NULL = 6,
 } qw_json_type;
 
+// What a `qw_qga_client_feed` call found.
+typedef enum qw_qga_event_kind {
+  // Nothing to act on (input used up, or the agent's 0xFF while syncing).
+  QW_QGA_EVENT_NOTHING = 0,
+  // Synchronised (`sync_id`): commands may be sent.
+  QW_QGA_EVENT_SYNCED = 1,
+  // The awaited command returned `value`.
+  QW_QGA_EVENT_RETURN = 2,
+  // The awaited command failed with `error_class` / `error_desc`.
+  QW_QGA_EVENT_ERROR = 3,
+  // The awaited command's reply (`len` bytes) was larger than the
+  // buffer; the command is complete and the stream usable.
+  QW_QGA_EVENT_TOO_LARGE = 4,
+  // A command sent without expecting a reply failed after all (`id`,
+  // `error_class`, `error_desc`).
+  QW_QGA_EVENT_LATE_ERROR = 5,
+  // Something stale or malformed was discarded (no action needed).
+  QW_QGA_EVENT_DISCARDED = 6,
+} qw_qga_event_kind;
+
+// Where a QGA sync client stands.
+typedef enum qw_qga_state {
+  // Not synchronised: call `qw_qga_client_sync` with a fresh id.
+  QW_QGA_NEED_SYNC = 0,
+  // Synchronising: waiting for the agent's 0xFF and the sync reply.
+  QW_QGA_SYNCING = 1,
+  // Synchronised and idle: a command may be sent.
+  QW_QGA_READY = 2,
+  // A command's reply is awaited.
+  QW_QGA_WAITING = 3,
+} qw_qga_state;
+
+// What a `qw_qmp_client_feed` call found.
+typedef enum qw_qmp_event_kind {
+  // Input used up without a complete message.
+  QW_QMP_EVENT_NEED_MORE = 0,
+  // The greeting (`message`); version via `qw_qmp_client_version`.
+  QW_QMP_EVENT_GREETING = 1,
+  // Negotiation succeeded (`oob`: out-of-band execution is on).
+  QW_QMP_EVENT_NEGOTIATED = 2,
+  // Negotiation failed (`error_class`, `error_desc`).
+  QW_QMP_EVENT_NEGOTIATION_FAILED = 3,
+  // Command `id` returned `value`.
+  QW_QMP_EVENT_RETURN = 4,
+  // Command `id` failed (`error_class`, `error_desc`).
+  QW_QMP_EVENT_ERROR = 5,
+  // A message of `len` bytes was too large and skipped; it completed
+  // command `id` if `has_id`.
+  QW_QMP_EVENT_TOO_LARGE = 6,
+  // An event: `event_name`, `value` (its data, or an empty span),
+  // `seconds`/`microseconds`.
+  QW_QMP_EVENT_EVENT = 7,
+  // The reply to abandoned command `id` arrived (`message`, empty if
+  // too large).
+  QW_QMP_EVENT_LATE = 8,
+  // A message answering nothing in flight (`message`): an id-less error
+  // (the server's answer to bad input) or an unknown id. Not fatal.
+  QW_QMP_EVENT_UNSOLICITED = 9,
+  // Bytes that are not JSON, or a 0xFF, at stream offset `at`.
+  QW_QMP_EVENT_MALFORMED = 10,
+} qw_qmp_event_kind;
+
+// Where a QMP client stands.
+typedef enum qw_qmp_state {
+  // Waiting for the server's greeting.
+  QW_QMP_AWAITING_GREETING = 0,
+  // Greeted: call `qw_qmp_client_negotiate`.
+  QW_QMP_GREETED = 1,
+  // `qmp_capabilities` sent, its reply awaited.
+  QW_QMP_NEGOTIATING = 2,
+  // Negotiated: commands may be sent.
+  QW_QMP_READY = 3,
+  // The stream ended.
+  QW_QMP_CLOSED = 4,
+} qw_qmp_state;
+
+// QMP error classes for `qw_reply_error`.
+typedef enum qw_error_class {
+  // `GenericError`
+  QW_CLASS_GENERIC_ERROR = 0,
+  // `CommandNotFound`
+  QW_CLASS_COMMAND_NOT_FOUND = 1,
+  // `DeviceNotActive`
+  QW_CLASS_DEVICE_NOT_ACTIVE = 2,
+  // `DeviceNotFound`
+  QW_CLASS_DEVICE_NOT_FOUND = 3,
+  // `KVMMissingCap`
+  QW_CLASS_KVM_MISSING_CAP = 4,
+} qw_error_class;
+
+// The reply a handler owes. Opaque to C: only valid during the callback.
+typedef struct qw_reply qw_reply;
+
 // Storage for a framer: place it anywhere (static, stack), initialise it
 // with `qw_framer_init`. Its size is `QW_FRAMER_SIZE`, its alignment 8.
 typedef struct qw_framer {
@@ -207,6 +330,115 @@ typedef struct qw_json_iter {
   // No more items.
   bool done;
 } qw_json_iter;
+
+// Storage for a QGA agent (see `qw_qga_agent_init`). Size
+// `QW_QGA_AGENT_SIZE`, alignment 8.
+typedef struct qw_qga_agent {
+  // Opaque: only qwire reads or writes it.
+  uint64_t _opaque[QW_QGA_AGENT_WORDS];
+} qw_qga_agent;
+
+// One command a C handler answers.
+typedef struct qw_command {
+  // The exact wire name, NUL-terminated UTF-8. The string must stay valid
+  // while the session uses the table.
+  const char *name;
+  // `false` for a command that is not answered on success (QGA's
+  // `guest-shutdown`): a successful `qw_reply_ok*` then writes nothing.
+  bool success_response;
+  // The command may run out-of-band (QMP `exec-oob`).
+  bool allow_oob;
+} qw_command;
+
+// A call of one of the handler's commands, after the protocol's checks.
+typedef struct qw_call {
+  // The command's name, as registered in the table (NUL-terminated).
+  const char *name;
+  // Its index in the table.
+  size_t index;
+  // The `arguments` object; `ptr` is NULL when the request had none.
+  struct qw_json arguments;
+  // It came as `exec-oob`.
+  bool oob;
+} qw_call;
+
+// Called for each request to one of the table's commands. `reply` is valid
+// only during the call; answer through exactly one `qw_reply_*` function.
+// The return value is ignored (kept for future use; return `QW_OK`).
+typedef enum qw_status (*qw_handler_fn)(void *user,
+                                        const struct qw_call *call,
+                                        struct qw_reply *reply);
+
+// Storage for a QGA sync client (see `qw_qga_client_init`). Size
+// `QW_QGA_CLIENT_SIZE`, alignment 8.
+typedef struct qw_qga_client {
+  // Opaque: only qwire reads or writes it.
+  uint64_t _opaque[QW_QGA_CLIENT_WORDS];
+} qw_qga_client;
+
+// One sync-client outcome. JSON spans point into the client's buffer or
+// the input and stay valid until the next call on the client.
+typedef struct qw_qga_event {
+  // What happened.
+  enum qw_qga_event_kind kind;
+  // `QW_QGA_EVENT_SYNCED`: the sync id answered.
+  int64_t sync_id;
+  // `QW_QGA_EVENT_LATE_ERROR`: the failed command's id.
+  uint64_t id;
+  // `QW_QGA_EVENT_RETURN`: the return value.
+  struct qw_json value;
+  // Errors: the class, a JSON string (read it with `qw_json_string`).
+  struct qw_json error_class;
+  // Errors: the description, a JSON string.
+  struct qw_json error_desc;
+  // `QW_QGA_EVENT_TOO_LARGE`: the reply's length.
+  uint64_t len;
+} qw_qga_event;
+
+// Storage for a QMP client (see `qw_qmp_client_init`). Size
+// `QW_QMP_CLIENT_SIZE`, alignment 8.
+typedef struct qw_qmp_client {
+  // Opaque: only qwire reads or writes it.
+  uint64_t _opaque[QW_QMP_CLIENT_WORDS];
+} qw_qmp_client;
+
+// One QMP client outcome. JSON spans point into the client's buffer or
+// the input and stay valid until the next call on the client.
+typedef struct qw_qmp_event {
+  // What happened.
+  enum qw_qmp_event_kind kind;
+  // The command concerned.
+  uint64_t id;
+  // `id` is meaningful (`QW_QMP_EVENT_TOO_LARGE` may not know it).
+  bool has_id;
+  // Out-of-band execution was negotiated (`QW_QMP_EVENT_NEGOTIATED`).
+  bool oob;
+  // A return value, or an event's data.
+  struct qw_json value;
+  // A whole message (greeting, unsolicited, late reply).
+  struct qw_json message;
+  // Error class (a JSON string).
+  struct qw_json error_class;
+  // Error description (a JSON string).
+  struct qw_json error_desc;
+  // Event name (a JSON string).
+  struct qw_json event_name;
+  // Event timestamp, seconds (-1 if absent).
+  int64_t seconds;
+  // Event timestamp, microseconds (-1 if absent).
+  int64_t microseconds;
+  // Length of a too-large message.
+  uint64_t len;
+  // Stream offset of malformed input.
+  uint64_t at;
+} qw_qmp_event;
+
+// Storage for a QMP server (see `qw_qmp_server_init`). Size
+// `QW_QMP_SERVER_SIZE`, alignment 8.
+typedef struct qw_qmp_server {
+  // Opaque: only qwire reads or writes it.
+  uint64_t _opaque[QW_QMP_SERVER_WORDS];
+} qw_qmp_server;
 
 // Storage for a JSON writer (see `qw_writer_init`). Size `QW_WRITER_SIZE`,
 // alignment 8.
@@ -286,6 +518,52 @@ const char *qw_message_kind_str(uint32_t kind);
 // `escape`, `number`, `literal`, `depth`), NUL-terminated; `"none"` for
 // `QW_ERROR_NONE` and `"?"` for other values.
 const char *qw_error_kind_str(uint32_t kind);
+
+// Answer with a return value given as JSON text (`len` bytes, e.g. built
+// with `qw_writer`). `QW_ERR_INVALID_JSON` (and no answer yet) if it is not
+// exactly one valid JSON value; `QW_ERR_BAD_STATE` if already answered.
+//
+// # Safety
+//
+// `reply` is the pointer passed to the running callback; `json` valid for
+// `len` bytes.
+enum qw_status qw_reply_ok_json(struct qw_reply *reply, const uint8_t *json, size_t len);
+
+// Answer with `{}` (what commands without a result return).
+//
+// # Safety
+//
+// `reply` is the pointer passed to the running callback.
+enum qw_status qw_reply_ok_empty(struct qw_reply *reply);
+
+// Answer with an error of `class` and description `desc` (`len` bytes of
+// UTF-8). Errors are answered even for `success_response = false`
+// commands. `QW_ERR_INVALID_ARGUMENT` for an unknown class.
+//
+// # Safety
+//
+// `reply` is the pointer passed to the running callback; `desc` valid for
+// `len` bytes.
+enum qw_status qw_reply_error(struct qw_reply *reply,
+                              uint32_t class_,
+                              const uint8_t *desc,
+                              size_t len);
+
+// (QMP) Emit an event before the reply, as QEMU sends `STOP` before the
+// reply to `stop`. `data` is JSON text of an object, or NULL for none.
+// Call it before answering; it does not answer.
+//
+// # Safety
+//
+// `reply` is the pointer passed to the running callback; `name` valid for
+// `name_len` bytes; `data` NULL or valid for `data_len` bytes.
+enum qw_status qw_reply_event(struct qw_reply *reply,
+                              const uint8_t *name,
+                              size_t name_len,
+                              const uint8_t *data,
+                              size_t data_len,
+                              int64_t seconds,
+                              int64_t microseconds);
 
 // Validate `len` bytes at `buf` as exactly one JSON value (surrounding
 // whitespace allowed) and return it in `*out`. With `single_quotes`, QEMU's
@@ -403,6 +681,323 @@ enum qw_status qw_json_iter_init(struct qw_json container, struct qw_json_iter *
 enum qw_status qw_json_iter_next(struct qw_json_iter *it,
                                  struct qw_json *key,
                                  struct qw_json *value);
+
+// Initialise a QGA agent. It stores partial requests in `input` (its
+// length bounds the largest request; larger ones are answered with an
+// error) and writes replies into `output` (at least `QW_QGA_MIN_OUTPUT`
+// bytes). `version` (NUL-terminated) is what `guest-info` reports. The
+// agent answers `guest-sync`, `guest-sync-delimited`, `guest-ping` and
+// `guest-info` itself; the `count` commands of `commands` go to `handler`
+// with `user`. Buffers, `version` and the table (with its names) must stay
+// valid while the agent is used. `QW_ERR_BUFFER_TOO_SMALL` for a small
+// output buffer, `QW_ERR_INVALID_ARGUMENT` for an empty input buffer or
+// more than `QW_MAX_COMMANDS` commands.
+//
+// # Safety
+//
+// Pointers valid as described; `agent` points to a `qw_qga_agent`.
+enum qw_status qw_qga_agent_init(struct qw_qga_agent *agent,
+                                 uint8_t *input,
+                                 size_t input_len,
+                                 uint8_t *output,
+                                 size_t output_len,
+                                 const char *version,
+                                 const struct qw_command *commands,
+                                 size_t count,
+                                 qw_handler_fn handler,
+                                 void *user);
+
+// Feed bytes from the host. At most one request (or one parse error or
+// 0xFF) is handled per call: `*consumed` bytes were used; `*reply` /
+// `*reply_len` are the bytes to send to the host now (possibly none; they
+// live in the agent's output buffer until the next call). Then feed the
+// rest of the input again. Handler callbacks run inside this call.
+//
+// # Safety
+//
+// `agent` initialised; `input` valid for `len` bytes; outputs valid.
+enum qw_status qw_qga_agent_feed(struct qw_qga_agent *agent,
+                                 const uint8_t *input,
+                                 size_t len,
+                                 size_t *consumed,
+                                 const uint8_t **reply,
+                                 size_t *reply_len);
+
+// Enable or disable one of the handler's commands (`name`, `len` bytes of
+// UTF-8). A disabled command is answered `CommandNotFound` "Command X has
+// been disabled" and listed as disabled by `guest-info`.
+// `QW_ERR_NOT_FOUND` if the table has no such command.
+//
+// # Safety
+//
+// `agent` initialised; `name` valid for `len` bytes.
+enum qw_status qw_qga_agent_set_enabled(struct qw_qga_agent *agent,
+                                        const uint8_t *name,
+                                        size_t len,
+                                        bool enabled);
+
+// Drop any half-read request (without the error reply a 0xFF earns).
+//
+// # Safety
+//
+// `agent` initialised.
+enum qw_status qw_qga_agent_reset(struct qw_qga_agent *agent);
+
+// Initialise a QGA sync client storing replies in `buf` (its length bounds
+// the largest reply; a larger one completes its command with
+// `QW_QGA_EVENT_TOO_LARGE`). It starts unsynchronised.
+//
+// # Safety
+//
+// `client` points to a `qw_qga_client`; `buf` valid for `len` bytes and
+// the client's while it is used.
+enum qw_status qw_qga_client_init(struct qw_qga_client *client, uint8_t *buf, size_t len);
+
+// Write 0xFF + `guest-sync-delimited` with `id` (+ `\n`) into `out` and
+// start synchronising; `*written` bytes must be sent to the agent. `id`
+// must be fresh on this channel (e.g. random). Allowed in any state;
+// anything pending is abandoned. `QW_ERR_BUFFER_TOO_SMALL` if `out` is
+// under about 80 bytes.
+//
+// # Safety
+//
+// `client` initialised; `out` valid for `out_len` bytes; `written` valid.
+enum qw_status qw_qga_client_sync(struct qw_qga_client *client,
+                                  int64_t id,
+                                  uint8_t *out,
+                                  size_t out_len,
+                                  size_t *written);
+
+// Write command `name` (`name_len` bytes) with `args` (JSON text of an
+// object, `args_len` bytes, or NULL for none) and an id, plus `\n`, into
+// `out`. `success_response = false` marks a command not answered on
+// success (`guest-shutdown`, `guest-suspend-*`): it is complete once sent
+// (`*expects_reply` false). `QW_ERR_BAD_STATE` unless synchronised and
+// idle.
+//
+// # Safety
+//
+// `client` initialised; pointers valid for their lengths; outputs valid.
+enum qw_status qw_qga_client_send(struct qw_qga_client *client,
+                                  const uint8_t *name,
+                                  size_t name_len,
+                                  const uint8_t *args,
+                                  size_t args_len,
+                                  bool success_response,
+                                  uint8_t *out,
+                                  size_t out_len,
+                                  size_t *written,
+                                  bool *expects_reply);
+
+// Feed bytes from the agent. Returns at the first event; `*consumed`
+// bytes were used — feed the rest again.
+//
+// # Safety
+//
+// `client` initialised; `input` valid for `len` bytes; outputs valid.
+enum qw_status qw_qga_client_feed(struct qw_qga_client *client,
+                                  const uint8_t *input,
+                                  size_t len,
+                                  size_t *consumed,
+                                  struct qw_qga_event *event);
+
+// The caller's deadline for the awaited reply passed: a new sync is
+// needed before the next command.
+//
+// # Safety
+//
+// `client` initialised.
+enum qw_status qw_qga_client_timeout(struct qw_qga_client *client);
+
+// The connection closed or was replaced: drop partial input, need a sync.
+//
+// # Safety
+//
+// `client` initialised.
+enum qw_status qw_qga_client_disconnected(struct qw_qga_client *client);
+
+// Where the client stands, in `*state`.
+//
+// # Safety
+//
+// `client` initialised; `state` valid.
+enum qw_status qw_qga_client_state(struct qw_qga_client *client, enum qw_qga_state *state);
+
+// Whether the QGA schema says command `name` answers on success (`false`
+// for `guest-shutdown` and `guest-suspend-*`); `true` for commands the
+// schema does not know.
+//
+// # Safety
+//
+// `name` valid for `len` bytes; `out` valid.
+enum qw_status qw_qga_success_response(const uint8_t *name, size_t len, bool *out);
+
+// Initialise a QMP client for a fresh connection, keeping partial messages
+// in `buf` (its length bounds the largest message handed out; larger ones
+// are skipped and reported `QW_QMP_EVENT_TOO_LARGE`).
+//
+// # Safety
+//
+// `client` points to a `qw_qmp_client`; `buf` valid for `len` bytes and
+// the client's while it is used.
+enum qw_status qw_qmp_client_init(struct qw_qmp_client *client, uint8_t *buf, size_t len);
+
+// Feed bytes from the server. Returns at the first event; `*consumed`
+// bytes were used — feed the rest again.
+//
+// # Safety
+//
+// `client` initialised; `input` valid for `len` bytes; outputs valid.
+enum qw_status qw_qmp_client_feed(struct qw_qmp_client *client,
+                                  const uint8_t *input,
+                                  size_t len,
+                                  size_t *consumed,
+                                  struct qw_qmp_event *event);
+
+// After the greeting: write `qmp_capabilities` (enabling `oob` if
+// `want_oob` and the server offers it) into `out`.
+// `QW_ERR_BAD_STATE` unless greeted.
+//
+// # Safety
+//
+// `client` initialised; `out` valid for `out_len` bytes; `written` valid.
+enum qw_status qw_qmp_client_negotiate(struct qw_qmp_client *client,
+                                       bool want_oob,
+                                       uint8_t *out,
+                                       size_t out_len,
+                                       size_t *written);
+
+// Write command `name` with `args` (JSON text of an object, or NULL) and a
+// fresh id (in `*id`) into `out`; `oob` sends it as `exec-oob`.
+// `QW_ERR_BAD_STATE` before negotiation (or `oob` without it),
+// `QW_ERR_BUSY` with `QW_QMP_MAX_IN_FLIGHT` commands in flight.
+//
+// # Safety
+//
+// `client` initialised; pointers valid for their lengths; outputs valid.
+enum qw_status qw_qmp_client_send(struct qw_qmp_client *client,
+                                  const uint8_t *name,
+                                  size_t name_len,
+                                  const uint8_t *args,
+                                  size_t args_len,
+                                  bool oob,
+                                  uint8_t *out,
+                                  size_t out_len,
+                                  uint64_t *id,
+                                  size_t *written);
+
+// Give up on command `id` (e.g. its deadline passed): its reply, if it
+// ever comes, is reported `QW_QMP_EVENT_LATE`. `QW_ERR_NOT_FOUND` if it is
+// not in flight.
+//
+// # Safety
+//
+// `client` initialised.
+enum qw_status qw_qmp_client_abandon(struct qw_qmp_client *client, uint64_t id);
+
+// Where the client stands, in `*state`.
+//
+// # Safety
+//
+// `client` initialised; `state` valid.
+enum qw_status qw_qmp_client_state(struct qw_qmp_client *client, enum qw_qmp_state *state);
+
+// The server's QEMU version from its greeting. `QW_ERR_NOT_FOUND` before
+// the greeting (or if it had none).
+//
+// # Safety
+//
+// `client` initialised; outputs valid.
+enum qw_status qw_qmp_client_version(struct qw_qmp_client *client,
+                                     uint64_t *major,
+                                     uint64_t *minor,
+                                     uint64_t *micro);
+
+// Initialise a QMP server for a fresh connection: partial requests in
+// `buf`; the greeting reports QEMU version `major.minor.micro` and
+// `package` (NUL-terminated) and offers `oob` if `offer_oob`. The session
+// handles `qmp_capabilities` itself; the `count` commands of `commands`
+// go to `handler` with `user`. `buf`, `package` and the table must stay
+// valid while the server is used.
+//
+// # Safety
+//
+// Pointers valid as described; `server` points to a `qw_qmp_server`.
+enum qw_status qw_qmp_server_init(struct qw_qmp_server *server,
+                                  uint8_t *buf,
+                                  size_t len,
+                                  uint64_t major,
+                                  uint64_t minor,
+                                  uint64_t micro,
+                                  const char *package,
+                                  bool offer_oob,
+                                  const struct qw_command *commands,
+                                  size_t count,
+                                  qw_handler_fn handler,
+                                  void *user);
+
+// Write the greeting into `out` if not written yet (`*written` 0 if it
+// was). `qw_qmp_server_feed` greets too; call this to greet at once on
+// connection, as QEMU does.
+//
+// # Safety
+//
+// `server` initialised; `out` valid for `out_len` bytes; `written` valid.
+enum qw_status qw_qmp_server_greeting(struct qw_qmp_server *server,
+                                      uint8_t *out,
+                                      size_t out_len,
+                                      size_t *written);
+
+// Feed bytes from the client: at most one request (or piece of bad input)
+// is handled per call, its answer (and any events the handler emitted)
+// written into `out` (`*written` bytes to send). Feed the rest of the
+// input again. `out` should hold at least `QW_QGA_MIN_OUTPUT` bytes plus
+// the largest reply; a reply that does not fit is replaced by a short
+// error.
+//
+// # Safety
+//
+// `server` initialised; buffers valid for their lengths; outputs valid.
+enum qw_status qw_qmp_server_feed(struct qw_qmp_server *server,
+                                  const uint8_t *input,
+                                  size_t len,
+                                  uint8_t *out,
+                                  size_t out_len,
+                                  size_t *consumed,
+                                  size_t *written);
+
+// Write event `name` with `data` (JSON text of an object, or NULL) and the
+// caller's timestamp into `out`. `QW_ERR_BAD_STATE` before negotiation
+// (QEMU sends no events then).
+//
+// # Safety
+//
+// `server` initialised; pointers valid for their lengths; `written` valid.
+enum qw_status qw_qmp_server_event(struct qw_qmp_server *server,
+                                   const uint8_t *name,
+                                   size_t name_len,
+                                   const uint8_t *data,
+                                   size_t data_len,
+                                   int64_t seconds,
+                                   int64_t microseconds,
+                                   uint8_t *out,
+                                   size_t out_len,
+                                   size_t *written);
+
+// The connection ended or a new one starts: drop partial input; the next
+// connection is greeted and negotiates afresh.
+//
+// # Safety
+//
+// `server` initialised.
+enum qw_status qw_qmp_server_reset(struct qw_qmp_server *server);
+
+// Whether negotiation is complete (commands and events flow), in `*out`.
+//
+// # Safety
+//
+// `server` initialised; `out` valid.
+enum qw_status qw_qmp_server_negotiated(struct qw_qmp_server *server, bool *out);
 
 // A static, NUL-terminated English description of `status` ("unknown
 // status" for values qwire never returns). Never NULL.

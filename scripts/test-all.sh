@@ -46,6 +46,10 @@ fi
 step "C ABI: C unit test plain (malloc aborts), under ASan+UBSan, under valgrind"
 make -s -C examples-c test
 
+step "C ABI: the demo (C programs against each other, QEMU and a locked-down qemu-ga)"
+make -s -C examples-c demo > target/demo-transcript.txt 2>&1 || { cat target/demo-transcript.txt; exit 1; }
+tail -1 target/demo-transcript.txt
+
 step "C ABI: libqwire.a for thumbv7em-none-eabihf has no std or alloc objects"
 if rustup target list --installed 2>/dev/null | grep -qx thumbv7em-none-eabihf; then
     cargo build --quiet -p qwire-ffi --release --target thumbv7em-none-eabihf 2>&1 \

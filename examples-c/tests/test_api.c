@@ -67,6 +67,10 @@ static qw_framer static_framer;
 static void test_sizes_and_status(void)
 {
     CHECK(sizeof(qw_framer) == QW_FRAMER_SIZE);
+    CHECK(sizeof(qw_qga_agent) == QW_QGA_AGENT_SIZE);
+    CHECK(sizeof(qw_qga_client) == QW_QGA_CLIENT_SIZE);
+    CHECK(sizeof(qw_qmp_client) == QW_QMP_CLIENT_SIZE);
+    CHECK(sizeof(qw_qmp_server) == QW_QMP_SERVER_SIZE);
     CHECK(sizeof(qw_writer) == QW_WRITER_SIZE);
     CHECK(strcmp(qw_status_str(QW_OK), "ok") == 0);
     CHECK(strcmp(qw_status_str(QW_ERR_BUFFER_TOO_SMALL), "buffer too small") == 0);
@@ -258,12 +262,248 @@ static void test_writer(void)
     CHECK(qw_writer_key(NULL, S("a")) == QW_ERR_NULL);
 }
 
+/* ---- sessions, in process: a client talking to a server/agent ---- */
+
+static int handler_calls;
+
+static qw_status test_handler(void *user, const qw_call *call, qw_reply *reply)
+{
+    int *flag = user;
+    handler_calls++;
+    if (strcmp(call->name, "get-answer") == 0) {
+        CHECK(qw_reply_ok_json(reply, S("{\"answer\": 42")) == QW_ERR_INVALID_JSON);
+        CHECK(qw_reply_ok_json(reply, S("{\"answer\": 42}")) == QW_OK);
+        CHECK(qw_reply_ok_empty(reply) == QW_ERR_BAD_STATE); /* only one answer */
+    } else if (strcmp(call->name, "fail") == 0) {
+        CHECK(qw_reply_error(reply, 99, S("x")) == QW_ERR_INVALID_ARGUMENT);
+        CHECK(qw_reply_error(reply, QW_CLASS_DEVICE_NOT_ACTIVE, S("No device")) == QW_OK);
+    } else if (strcmp(call->name, "stop") == 0) {
+        CHECK(qw_reply_event(reply, S("STOP"), NULL, 0, 1, 2) == QW_OK);
+        CHECK(qw_reply_ok_empty(reply) == QW_OK);
+    } else if (strcmp(call->name, "quiet") == 0) {
+        *flag = 1;
+        CHECK(qw_reply_ok_empty(reply) == QW_OK); /* success-response false: nothing sent */
+    }
+    /* "forgetful" answers nothing: the library answers for it. */
+    return QW_OK;
+}
+
+static const qw_command test_commands[] = {
+    {"get-answer", true, false},
+    {"fail", true, false},
+    {"stop", true, false},
+    {"quiet", false, false},
+    {"forgetful", true, false},
+};
+
+/* Feed all of `in` to a QGA agent, collecting its replies in `out`. */
+static size_t agent_pump(qw_qga_agent *a, const uint8_t *in, size_t len, uint8_t *out, size_t cap)
+{
+    size_t off = 0, n = 0;
+    while (off < len) {
+        size_t used = 0, rlen = 0;
+        const uint8_t *r = NULL;
+        CHECK(qw_qga_agent_feed(a, in + off, len - off, &used, &r, &rlen) == QW_OK);
+        if (n + rlen <= cap) {
+            memcpy(out + n, r, rlen);
+            n += rlen;
+        }
+        off += used;
+    }
+    return n;
+}
+
+/* Feed all of `in` to a QGA client; the last event that is not NOTHING or
+ * DISCARDED is returned in `*last`. */
+static void client_pump(qw_qga_client *c, const uint8_t *in, size_t len, qw_qga_event *last)
+{
+    size_t off = 0;
+    while (off < len) {
+        size_t used = 0;
+        qw_qga_event ev;
+        CHECK(qw_qga_client_feed(c, in + off, len - off, &used, &ev) == QW_OK);
+        if (ev.kind != QW_QGA_EVENT_NOTHING && ev.kind != QW_QGA_EVENT_DISCARDED) {
+            *last = ev;
+        }
+        off += used;
+    }
+}
+
+static void test_qga(void)
+{
+    static qw_qga_agent agent;
+    static uint8_t in_buf[1024], out_buf[4096];
+    qw_qga_client client;
+    uint8_t cbuf[1024], tx[256], replies[4096];
+    size_t n = 0, written = 0;
+    bool expects = false, answers = true;
+    int quiet = 0;
+    qw_qga_event ev;
+    qw_qga_state state;
+    char text[128];
+
+    CHECK(qw_qga_agent_init(&agent, in_buf, sizeof in_buf, out_buf, 100, "9.9", test_commands, 5,
+                            test_handler, &quiet) == QW_ERR_BUFFER_TOO_SMALL);
+    CHECK(qw_qga_agent_init(&agent, in_buf, sizeof in_buf, out_buf, sizeof out_buf, "9.9", test_commands, 5,
+                            test_handler, &quiet) == QW_OK);
+    CHECK(qw_qga_client_init(&client, cbuf, sizeof cbuf) == QW_OK);
+    CHECK(qw_qga_client_state(&client, &state) == QW_OK && state == QW_QGA_NEED_SYNC);
+
+    /* A dirty channel: half a request is already in the agent. */
+    n = agent_pump(&agent, S("{\"execute\": \"guest-sy"), replies, sizeof replies);
+    CHECK(n == 0);
+    CHECK(qw_qga_client_sync(&client, 777, tx, sizeof tx, &written) == QW_OK);
+    CHECK(tx[0] == 0xff);
+    n = agent_pump(&agent, tx, written, replies, sizeof replies);
+    /* The agent's parse error for the 0xFF, then 0xFF + the sync reply. */
+    CHECK(n > 0 && memchr(replies, 0xff, n) != NULL);
+    client_pump(&client, replies, n, &ev);
+    CHECK(ev.kind == QW_QGA_EVENT_SYNCED && ev.sync_id == 777);
+
+    CHECK(qw_qga_client_send(&client, S("get-answer"), NULL, 0, true, tx, sizeof tx, &written, &expects) == QW_OK);
+    CHECK(expects);
+    CHECK(qw_qga_client_send(&client, S("get-answer"), NULL, 0, true, tx, sizeof tx, &written, &expects)
+          == QW_ERR_BAD_STATE); /* one at a time */
+    n = agent_pump(&agent, tx, written, replies, sizeof replies);
+    client_pump(&client, replies, n, &ev);
+    CHECK(ev.kind == QW_QGA_EVENT_RETURN);
+    CHECK(qw_json_pointer(ev.value, S("/answer"), &ev.value) == QW_OK);
+
+    CHECK(qw_qga_client_send(&client, S("fail"), S("{}"), true, tx, sizeof tx, &written, &expects) == QW_OK);
+    n = agent_pump(&agent, tx, written, replies, sizeof replies);
+    client_pump(&client, replies, n, &ev);
+    CHECK(ev.kind == QW_QGA_EVENT_ERROR);
+    CHECK(qw_json_string(ev.error_class, (uint8_t *)text, sizeof text, &n) == QW_OK);
+    CHECK(strcmp(text, "DeviceNotActive") == 0);
+
+    CHECK(qw_qga_client_send(&client, S("forgetful"), NULL, 0, true, tx, sizeof tx, &written, &expects) == QW_OK);
+    n = agent_pump(&agent, tx, written, replies, sizeof replies);
+    client_pump(&client, replies, n, &ev);
+    CHECK(ev.kind == QW_QGA_EVENT_ERROR);
+    CHECK(qw_json_string(ev.error_desc, (uint8_t *)text, sizeof text, &n) == QW_OK);
+    CHECK(strcmp(text, "the command's handler gave no reply") == 0);
+
+    CHECK(qw_qga_success_response(S("guest-shutdown"), &answers) == QW_OK && !answers);
+    CHECK(qw_qga_client_send(&client, S("quiet"), NULL, 0, false, tx, sizeof tx, &written, &expects) == QW_OK);
+    CHECK(!expects);
+    n = agent_pump(&agent, tx, written, replies, sizeof replies);
+    CHECK(n == 0 && quiet == 1);
+
+    /* Disabled commands and unknown ones answer like qemu-ga. */
+    CHECK(qw_qga_agent_set_enabled(&agent, S("fail"), false) == QW_OK);
+    CHECK(qw_qga_agent_set_enabled(&agent, S("nope"), false) == QW_ERR_NOT_FOUND);
+    n = agent_pump(&agent, S("{\"execute\":\"fail\",\"id\":1}{\"execute\":\"x\"}"), replies, sizeof replies);
+    {
+        static const char want[] =
+            "{\"id\":1,\"error\":{\"class\":\"CommandNotFound\",\"desc\":\"Command fail has been disabled\"}}\n"
+            "{\"error\":{\"class\":\"CommandNotFound\",\"desc\":\"The command x has not been found\"}}\n";
+        CHECK(n == sizeof want - 1 && memcmp(replies, want, n) == 0);
+    }
+    /* guest-info lists the built-ins and the table with their flags. */
+    n = agent_pump(&agent, S("{\"execute\":\"guest-info\"}"), replies, sizeof replies);
+    {
+        qw_json info, v;
+        bool flag = true;
+        CHECK(n > 1 && qw_json_parse(replies, n - 1, false, &info) == QW_OK);
+        CHECK(qw_json_pointer(info, S("/return/supported_commands/4/name"), &v) == QW_OK);
+        CHECK(qw_json_string(v, (uint8_t *)text, sizeof text, &n) == QW_OK && strcmp(text, "get-answer") == 0);
+        CHECK(qw_json_pointer(info, S("/return/supported_commands/5/enabled"), &v) == QW_OK);
+        CHECK(qw_json_bool(v, &flag) == QW_OK && !flag);
+        CHECK(qw_json_pointer(info, S("/return/supported_commands/7/success-response"), &v) == QW_OK);
+        CHECK(qw_json_bool(v, &flag) == QW_OK && !flag);
+    }
+    CHECK(qw_qga_client_timeout(&client) == QW_OK);
+    CHECK(qw_qga_agent_reset(&agent) == QW_OK);
+    CHECK(handler_calls == 4);
+}
+
+static size_t server_pump(qw_qmp_server *s, const uint8_t *in, size_t len, uint8_t *out, size_t cap)
+{
+    size_t off = 0, n = 0;
+    while (off < len) {
+        size_t used = 0, w = 0;
+        CHECK(qw_qmp_server_feed(s, in + off, len - off, out + n, cap - n, &used, &w) == QW_OK);
+        n += w;
+        off += used;
+    }
+    return n;
+}
+
+static void test_qmp(void)
+{
+    static qw_qmp_server server;
+    static uint8_t sbuf[1024], cbuf[2048], tx[256], rx[4096];
+    qw_qmp_client client;
+    qw_qmp_event ev;
+    qw_qmp_state state;
+    size_t n, written = 0, off, used;
+    uint64_t id = 0, major = 0, minor = 0, micro = 0;
+    int quiet = 0, saw_event = 0;
+    char text[128];
+    bool negotiated = true;
+
+    CHECK(qw_qmp_server_init(&server, sbuf, sizeof sbuf, 7, 2, 22, "qwire-test", true, test_commands, 5,
+                             test_handler, &quiet) == QW_OK);
+    CHECK(qw_qmp_client_init(&client, cbuf, sizeof cbuf) == QW_OK);
+    CHECK(qw_qmp_server_greeting(&server, rx, sizeof rx, &n) == QW_OK && n > 0);
+    CHECK(memcmp(rx + n - 2, "\r\n", 2) == 0);
+    CHECK(qw_qmp_server_event(&server, S("X"), NULL, 0, 1, 1, tx, sizeof tx, &written) == QW_ERR_BAD_STATE);
+    CHECK(qw_qmp_client_feed(&client, rx, n, &used, &ev) == QW_OK && ev.kind == QW_QMP_EVENT_GREETING);
+    CHECK(qw_qmp_client_version(&client, &major, &minor, &micro) == QW_OK && major == 7 && micro == 22);
+    CHECK(qw_qmp_client_send(&client, S("stop"), NULL, 0, false, tx, sizeof tx, &id, &written) == QW_ERR_BAD_STATE);
+    CHECK(qw_qmp_client_negotiate(&client, true, tx, sizeof tx, &written) == QW_OK);
+    n = server_pump(&server, tx, written, rx, sizeof rx);
+    CHECK(qw_qmp_client_feed(&client, rx, n, &used, &ev) == QW_OK && ev.kind == QW_QMP_EVENT_NEGOTIATED && ev.oob);
+    CHECK(qw_qmp_server_negotiated(&server, &negotiated) == QW_OK && negotiated);
+    CHECK(qw_qmp_client_state(&client, &state) == QW_OK && state == QW_QMP_READY);
+
+    /* stop: the STOP event arrives before the reply. */
+    CHECK(qw_qmp_client_send(&client, S("stop"), NULL, 0, false, tx, sizeof tx, &id, &written) == QW_OK);
+    n = server_pump(&server, tx, written, rx, sizeof rx);
+    for (off = 0; off < n; off += used) {
+        CHECK(qw_qmp_client_feed(&client, rx + off, n - off, &used, &ev) == QW_OK);
+        if (ev.kind == QW_QMP_EVENT_EVENT) {
+            CHECK(qw_json_string(ev.event_name, (uint8_t *)text, sizeof text, &written) == QW_OK);
+            CHECK(strcmp(text, "STOP") == 0 && ev.seconds == 1 && ev.microseconds == 2);
+            saw_event = 1;
+        } else if (ev.kind == QW_QMP_EVENT_RETURN) {
+            CHECK(saw_event && ev.id == id);
+        }
+    }
+    CHECK(saw_event);
+
+    CHECK(qw_qmp_client_send(&client, S("fail"), S("{}"), false, tx, sizeof tx, &id, &written) == QW_OK);
+    n = server_pump(&server, tx, written, rx, sizeof rx);
+    CHECK(qw_qmp_client_feed(&client, rx, n, &used, &ev) == QW_OK && ev.kind == QW_QMP_EVENT_ERROR && ev.id == id);
+    CHECK(qw_json_string(ev.error_desc, (uint8_t *)text, sizeof text, &written) == QW_OK);
+    CHECK(strcmp(text, "No device") == 0);
+
+    /* exec-oob of a command that does not allow it; a bad argument text. */
+    CHECK(qw_qmp_client_send(&client, S("get-answer"), S("[1]"), false, tx, sizeof tx, &id, &written)
+          == QW_ERR_WRONG_TYPE);
+    CHECK(qw_qmp_client_send(&client, S("get-answer"), NULL, 0, true, tx, sizeof tx, &id, &written) == QW_OK);
+    n = server_pump(&server, tx, written, rx, sizeof rx);
+    CHECK(qw_qmp_client_feed(&client, rx, n, &used, &ev) == QW_OK && ev.kind == QW_QMP_EVENT_ERROR);
+    CHECK(qw_json_string(ev.error_desc, (uint8_t *)text, sizeof text, &written) == QW_OK);
+    CHECK(strcmp(text, "The command get-answer does not support OOB") == 0);
+
+    /* Garbage on the wire is answered, and the session goes on. */
+    n = server_pump(&server, S("\x01"), rx, sizeof rx);
+    CHECK(qw_qmp_client_feed(&client, rx, n, &used, &ev) == QW_OK && ev.kind == QW_QMP_EVENT_UNSOLICITED);
+    CHECK(qw_qmp_server_event(&server, S("RESUME"), S("{\"a\":1}"), 5, 6, tx, sizeof tx, &written) == QW_OK);
+    CHECK(qw_qmp_client_feed(&client, tx, written, &used, &ev) == QW_OK && ev.kind == QW_QMP_EVENT_EVENT);
+    CHECK(qw_qmp_client_abandon(&client, 12345) == QW_ERR_NOT_FOUND);
+    CHECK(qw_qmp_server_reset(&server) == QW_OK);
+}
+
 int main(void)
 {
     test_sizes_and_status();
     test_framer();
     test_json();
     test_writer();
+    test_qga();
+    test_qmp();
     if (failures != 0) {
         fprintf(stderr, "test_api: %d of %d checks failed\n", failures, checks);
         return 1;

@@ -30,13 +30,19 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod framer;
+mod handler;
 mod json;
+mod qga;
+mod qmp;
 mod status;
 mod storage;
 mod writer;
 
 pub use framer::*;
+pub use handler::*;
 pub use json::*;
+pub use qga::*;
+pub use qmp::*;
 pub use status::*;
 pub use writer::*;
 
