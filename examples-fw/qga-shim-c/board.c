@@ -22,6 +22,11 @@
 #define SCB_AIRCR (*(volatile uint32_t *)0xe000ed0cu)
 #define AIRCR_SYSRESETREQ 0x05fa0004u
 
+/* SysTick (Armv7-M): CSR bit 0 ENABLE, bit 2 CLKSOURCE (core clock). */
+#define SYST_CSR (*(volatile uint32_t *)0xe000e010u)
+#define SYST_RVR (*(volatile uint32_t *)0xe000e014u)
+#define SYST_CVR (*(volatile uint32_t *)0xe000e018u)
+
 /* The stack region, from link.ld. */
 extern uint32_t __stack_limit[];
 extern uint32_t __stack_top[];
@@ -55,6 +60,13 @@ void uart_write(const uint8_t *buf, size_t len)
         }
         UART_DATA = buf[i];
     }
+}
+
+void board_start_systick_1ms(void)
+{
+    SYST_RVR = BOARD_PCLK_HZ / 1000u - 1u;
+    SYST_CVR = 0;
+    SYST_CSR = 0x1u | 0x4u;
 }
 
 uint32_t board_ticks_100hz(void)

@@ -22,6 +22,14 @@ size_t uart_read(uint8_t *buf, size_t len);
 /* Send `len` bytes, waiting for the one-byte transmit buffer each time. */
 void uart_write(const uint8_t *buf, size_t len);
 
+/* Run SysTick from the core clock with a 1 ms period, no interrupt. Not
+ * for the shim: for QEMU, whose CMSDK UART model does not tell the chardev
+ * when its one-byte receive buffer frees up, so the next host byte is only
+ * taken at QEMU's next main-loop wake-up; the running SysTick timer wakes
+ * it every period (without it, bytes sent before the UART was enabled were
+ * seen to wait more than 20 s). Real hardware needs none of this. */
+void board_start_systick_1ms(void);
+
 /* Ticks of the FPGAIO 100 Hz counter since reset. */
 uint32_t board_ticks_100hz(void);
 

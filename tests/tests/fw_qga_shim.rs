@@ -1,27 +1,36 @@
-//! The QGA shim firmware (`examples-fw/qga-shim`, Cortex-M4) running in
-//! QEMU's `mps2-an386`, driven from the host through the board's UART0 on a
-//! Unix-socket chardev:
+//! The QGA shim firmware, Rust (`examples-fw/qga-shim`) and C
+//! (`examples-fw/qga-shim-c`, on libqwire.a), each running on QEMU's
+//! `mps2-an386` (Cortex-M4) and driven from the host through the board's
+//! UART0 on a Unix-socket chardev. Each image is booted twice:
 //!
 //! 1. raw bytes, checked exactly (an independent view of the wire): a dirty
 //!    channel (half a request left by an earlier connection is still in the
 //!    firmware's parser and answered with qemu-ga's parse error when our
 //!    0xFF arrives), a 1 KiB request with a 1000-character `id`, a request
-//!    larger than the shim's 2 KiB input buffer, one-byte writes;
-//! 2. qwire's blocking client (`qwire::qga::io::Client`) on another dirty
-//!    connection: sync, ping (round-trip latency printed), info (exactly the
-//!    shim's commands and flags), time (within the documented tolerance), an
-//!    unknown command, a 1 KiB request with an unexpected argument,
-//!    one-byte writes, bad shutdown modes, the stack watermark, a reboot,
-//!    and finally `guest-shutdown`, which must end QEMU with exit status 0.
+//!    larger than the shim's 2 KiB input buffer, one-byte writes; then
+//!    qwire's blocking Rust client (`qwire::qga::io::Client`) on another
+//!    dirty connection: sync, ping (round-trip latency printed), info
+//!    (exactly the shim's commands and flags), time (within the documented
+//!    tolerance), an unknown command, a 1 KiB request with an unexpected
+//!    argument, one-byte writes, a bad shutdown mode, the stack watermark, a
+//!    reboot, and finally `guest-shutdown`, which must end QEMU with exit
+//!    status 0;
+//! 2. the C client `examples-c/qga-client` (one connection per command,
+//!    each resynchronising): the same commands, on a dirty channel, to
+//!    `guest-shutdown` and exit status 0.
 //!
-//! Fails (does not skip) when qemu-system-arm or the thumbv7em target is
-//! missing: scripts/test-all.sh installs both. QEMU is ended by pid if
-//! anything goes wrong (`QemuArm`'s drop).
+//! Fails (does not skip) when qemu-system-arm, the thumbv7em target or
+//! arm-none-eabi-gcc is missing: scripts/test-all.sh installs them. QEMU is
+//! ended by pid if anything goes wrong (`QemuArm`'s drop).
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use qwire::json::JsonWriter;
@@ -30,7 +39,7 @@ use qwire::qga::schema::{
     GuestSync, GuestSyncArgs,
 };
 use qwire::qga::{io, State, SyncClient};
-use qwire_tests::peers::QemuArm;
+use qwire_tests::peers::{require, QemuArm, TempDir};
 use qwire_tests::qga_relay::{args_of, Io};
 
 /// The commands the shim must list in `guest-info`, in order, as
@@ -48,12 +57,67 @@ const SHIM_COMMANDS: &[(&str, bool, bool)] = &[
 /// The shim's stack region (memory.x): 16 KiB.
 const STACK_SIZE: u64 = 16 * 1024;
 
+/// What each shim's `guest-info` reports as its version.
+const RUST_VERSION: &str = "qga-shim-0.1.0";
+const C_VERSION: &str = "qga-shim-c-0.1.0";
+
+/// The Rust shim, built once per test run (cargo, release, thumbv7em).
+fn rust_image() -> &'static Path {
+    static IMAGE: OnceLock<PathBuf> = OnceLock::new();
+    IMAGE.get_or_init(|| qwire_tests::firmware_image("qga-shim"))
+}
+
+/// The C shim, built once per test run (`make -C examples-fw/qga-shim-c`:
+/// libqwire.a for thumbv7em by cargo, then arm-none-eabi-gcc).
+fn c_image() -> &'static Path {
+    static IMAGE: OnceLock<PathBuf> = OnceLock::new();
+    IMAGE.get_or_init(|| {
+        require("arm-none-eabi-gcc");
+        // The library is built for the target: fail here, clearly, if the
+        // target is missing.
+        qwire_tests::firmware_image("qga-shim");
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples-fw/qga-shim-c");
+        let status = Command::new("make")
+            .arg("-s")
+            .arg("-C")
+            .arg(&dir)
+            .status()
+            .expect("run make for examples-fw/qga-shim-c");
+        assert!(status.success(), "make -C examples-fw/qga-shim-c failed");
+        dir.join("build/qga-shim-c")
+    })
+}
+
+/// The C client, built once per test run.
+fn c_client() -> &'static Path {
+    static CLIENT: OnceLock<PathBuf> = OnceLock::new();
+    CLIENT.get_or_init(|| qwire_tests::c_program("qga-client"))
+}
+
 #[test]
-fn rust_shim_in_mps2_an386() {
-    let image = qwire_tests::firmware_image("qga-shim");
-    let mut qemu = QemuArm::start("mps2-an386", &image);
+fn rust_shim_raw_and_rust_client() {
+    let mut qemu = QemuArm::start("mps2-an386", rust_image());
     check_raw(&qemu);
-    check_client(&mut qemu, "qga-shim-0.1.0");
+    check_client(&mut qemu, RUST_VERSION);
+}
+
+#[test]
+fn rust_shim_with_c_client() {
+    let mut qemu = QemuArm::start("mps2-an386", rust_image());
+    check_c_client(&mut qemu, RUST_VERSION);
+}
+
+#[test]
+fn c_shim_raw_and_rust_client() {
+    let mut qemu = QemuArm::start("mps2-an386", c_image());
+    check_raw(&qemu);
+    check_client(&mut qemu, C_VERSION);
+}
+
+#[test]
+fn c_shim_with_c_client() {
+    let mut qemu = QemuArm::start("mps2-an386", c_image());
+    check_c_client(&mut qemu, C_VERSION);
 }
 
 /// Leave half a request in the firmware's parser, from a connection that
@@ -429,4 +493,177 @@ fn check_client(qemu: &mut QemuArm, version: &str) {
     );
     // After our connection closes, nothing is left to read.
     drop(c);
+}
+
+/// Run `qga-client SOCKET COMMAND [ARGS]` (a new connection that syncs
+/// first): its exit code, standard output and standard error.
+fn qga_client(qemu: &QemuArm, command: &str, args: Option<&str>) -> (i32, String, String) {
+    let mut cmd = Command::new(c_client());
+    cmd.arg("--timeout")
+        .arg("10000")
+        .arg(qemu.socket())
+        .arg(command);
+    if let Some(args) = args {
+        cmd.arg(args);
+    }
+    let out = cmd.output().expect("run qga-client");
+    (
+        out.status.code().unwrap_or(-1),
+        show(&out.stdout),
+        show(&out.stderr),
+    )
+}
+
+/// Through the C client, to the final guest-shutdown.
+fn check_c_client(qemu: &mut QemuArm, version: &str) {
+    leave_half_request(qemu, b"{\"execute\":\"guest-sync\",\"arguments\":{\"id\":");
+    // A dirty channel: the client resynchronises past the stale request.
+    assert_eq!(
+        qga_client(qemu, "guest-ping", None),
+        (0, "{}\n".into(), String::new())
+    );
+    assert_eq!(
+        qga_client(qemu, "guest-sync", Some("{\"id\": 12345}")),
+        (0, "12345\n".into(), String::new())
+    );
+
+    let (code, out, err) = qga_client(qemu, "guest-info", None);
+    assert_eq!((code, err.as_str()), (0, ""), "{out}");
+    let info: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(info["version"], version);
+    let listed: Vec<(String, bool, bool)> = info["supported_commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_owned(),
+                c["enabled"].as_bool().unwrap(),
+                c["success-response"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, bool, bool)> = SHIM_COMMANDS
+        .iter()
+        .map(|&(n, e, s)| (n.to_owned(), e, s))
+        .collect();
+    assert_eq!(listed, expected);
+
+    // Time, within the tolerance documented in check_client (plus the
+    // client's own start-up inside [before, after]).
+    let before = unix_ns();
+    let (code, out, err) = qga_client(qemu, "guest-get-time", None);
+    let after = unix_ns();
+    assert_eq!((code, err.as_str()), (0, ""));
+    let t: i128 = out.trim().parse().unwrap();
+    assert!(
+        t >= before - 1_020_000_000 && t <= after + 20_000_000,
+        "guest-get-time {t} outside [{}, {}]",
+        before - 1_020_000_000,
+        after + 20_000_000
+    );
+
+    assert_eq!(
+        qga_client(qemu, "guest-no-such-command", None),
+        (
+            1,
+            String::new(),
+            "CommandNotFound: The command guest-no-such-command has not been found\n".into()
+        )
+    );
+    // A 1 KiB request with an argument guest-sync does not take.
+    let long = format!("{{\"id\": 9, \"padding\": \"{}\"}}", "p".repeat(1000));
+    assert_eq!(
+        qga_client(qemu, "guest-sync", Some(&long)),
+        (
+            1,
+            String::new(),
+            "GenericError: Parameter 'padding' is unexpected\n".into()
+        )
+    );
+
+    let (code, out, err) = qga_client(qemu, "guest-x-stack-watermark", None);
+    assert_eq!((code, err.as_str()), (0, ""));
+    let wm: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(wm["size"], STACK_SIZE);
+    let used = wm["used"].as_u64().unwrap();
+    assert!(used > 0 && used < STACK_SIZE, "{wm}");
+
+    // guest-shutdown: qga-client exits 0 once it is sent, and closes its
+    // connection at once. QEMU's socket chardev drops a connection on
+    // hang-up together with the bytes it has not handed to the UART yet
+    // (one byte at a time, as the firmware reads them), so against this
+    // guest the request would be lost. The relay in between closes
+    // gracefully (half-close, then wait for QEMU's end of stream), as a
+    // host tool talking to a serial-line agent must.
+    let relay = GracefulRelay::start(qemu);
+    let mut cmd = Command::new(c_client());
+    let out = cmd
+        .arg("--timeout")
+        .arg("10000")
+        .arg(relay.socket())
+        .arg("guest-shutdown")
+        .output()
+        .expect("run qga-client");
+    assert_eq!(
+        (out.status.code(), show(&out.stdout), show(&out.stderr)),
+        (Some(0), String::new(), String::new())
+    );
+    relay.finish();
+    let status = qemu
+        .wait_exit(Duration::from_secs(10))
+        .expect("QEMU still runs 10 s after guest-shutdown");
+    assert_eq!(status.code(), Some(0), "QEMU's exit status: {status}");
+    assert!(
+        qemu.stderr().contains(&format!(" of {STACK_SIZE} bytes\n")),
+        "no shutdown report: {}",
+        qemu.stderr()
+    );
+}
+
+/// A one-connection relay in front of QEMU's UART socket that ends its
+/// upstream connection gracefully: when the client is done writing, it
+/// half-closes towards QEMU and keeps reading until QEMU closes, which
+/// QEMU does only after the firmware has taken every byte.
+struct GracefulRelay {
+    dir: TempDir,
+    thread: JoinHandle<()>,
+}
+
+impl GracefulRelay {
+    fn start(qemu: &QemuArm) -> GracefulRelay {
+        let dir = TempDir::new("relay");
+        let listener = std::os::unix::net::UnixListener::bind(dir.path().join("relay.sock"))
+            .expect("bind the relay socket");
+        let upstream = qemu.socket().to_owned();
+        let thread = std::thread::spawn(move || {
+            let (mut client, _) = listener.accept().expect("accept the client");
+            let mut up = UnixStream::connect(&upstream).expect("connect to QEMU");
+            let mut up_reader = up.try_clone().unwrap();
+            let mut client_writer = client.try_clone().unwrap();
+            let back = std::thread::spawn(move || {
+                let mut chunk = [0u8; 4096];
+                // Until QEMU closes; the client may be gone already.
+                while let Ok(n) = up_reader.read(&mut chunk) {
+                    if n == 0 {
+                        break;
+                    }
+                    let _ = client_writer.write_all(&chunk[..n]);
+                }
+            });
+            let _ = std::io::copy(&mut client, &mut up);
+            up.shutdown(std::net::Shutdown::Write).unwrap();
+            back.join().unwrap();
+        });
+        GracefulRelay { dir, thread }
+    }
+
+    fn socket(&self) -> PathBuf {
+        self.dir.path().join("relay.sock")
+    }
+
+    /// Wait until QEMU has closed the upstream connection.
+    fn finish(self) {
+        self.thread.join().expect("relay thread");
+    }
 }

@@ -17,6 +17,33 @@ pub fn ticks_100hz() -> u32 {
     unsafe { read_volatile(FPGAIO_CLK100HZ as *const u32) }
 }
 
+/// Run SysTick from the core clock with a 1 ms period, without its
+/// interrupt.
+///
+/// The shim does not need a tick itself; QEMU does. QEMU's CMSDK UART model
+/// does not tell the character device when its one-byte receive buffer
+/// frees up (or when the receiver is enabled), so QEMU only hands over the
+/// next byte from the host at its main loop's next wake-up. A running
+/// SysTick is a QEMU timer that wakes that loop every period, which bounds
+/// the wait; without one, bytes that arrived before the UART was enabled
+/// were seen to sit unread for more than 20 s. Real hardware needs none of
+/// this.
+pub fn start_systick_1ms() {
+    const SYST_CSR: usize = 0xe000_e010;
+    const SYST_RVR: usize = 0xe000_e014;
+    const SYST_CVR: usize = 0xe000_e018;
+    const ENABLE: u32 = 1 << 0;
+    const CLKSOURCE_CORE: u32 = 1 << 2;
+    // SAFETY: the architectural SysTick registers of every Armv7-M core;
+    // nothing else in the shim uses SysTick, and TICKINT stays 0, so no
+    // exception is raised.
+    unsafe {
+        write_volatile(SYST_RVR as *mut u32, PCLK_HZ / 1000 - 1);
+        write_volatile(SYST_CVR as *mut u32, 0);
+        write_volatile(SYST_CSR as *mut u32, ENABLE | CLKSOURCE_CORE);
+    }
+}
+
 /// The value cortex-m-rt's `paint-stack` writes over the stack region.
 const PAINT: u32 = 0xcccc_cccc;
 

@@ -155,6 +155,7 @@ fn main() -> ! {
     let boot_epoch_s = semihosting::time();
     // SAFETY: UART0 of mps2-an386, and the only `Uart` made for it.
     let mut uart = unsafe { Uart::new(UART0, board::PCLK_HZ, 115_200) };
+    board::start_systick_1ms();
     let Ok(mut agent) = Agent::new(INPUT, OUTPUT, VERSION) else {
         semihosting::exit(semihosting::RUNTIME_ERROR)
     };
