@@ -83,6 +83,16 @@ uint32_t board_stack_used(void)
     return (uint32_t)((uintptr_t)__stack_top - (uintptr_t)at);
 }
 
+void board_repaint_free_stack(void)
+{
+    volatile uint32_t *at = __stack_limit;
+    uint32_t *sp;
+    __asm__ volatile("mov %0, sp" : "=r"(sp));
+    while (at < sp) {
+        *at++ = BOARD_STACK_PAINT;
+    }
+}
+
 uint32_t board_stack_size(void)
 {
     return (uint32_t)((uintptr_t)__stack_top - (uintptr_t)__stack_limit);

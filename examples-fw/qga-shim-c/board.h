@@ -33,10 +33,14 @@ void board_start_systick_1ms(void);
 /* Ticks of the FPGAIO 100 Hz counter since reset. */
 uint32_t board_ticks_100hz(void);
 
-/* Bytes of the stack region ever used since reset (the deepest word no
- * longer holding the paint), and the region's size. */
+/* Bytes of the stack region used since it was last painted (the deepest
+ * word no longer holding the paint), and the region's size. */
 uint32_t board_stack_used(void);
 uint32_t board_stack_size(void);
+
+/* Paint the free part of the stack (below the caller's stack pointer)
+ * again, so later watermarks measure only what runs after this call. */
+void board_repaint_free_stack(void);
 
 /* The value the stack is painted with at reset. */
 #define BOARD_STACK_PAINT 0xccccccccu

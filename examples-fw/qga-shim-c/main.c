@@ -13,8 +13,10 @@
  *  - guest-shutdown: powerdown (default) and halt stop the machine with
  *    semihosting SYS_EXIT / ADP_Stopped_ApplicationExit (QEMU exits 0),
  *    reboot resets the system; no reply on success;
- *  - guest-x-stack-watermark (vendor): {"used": N, "size": M}, bytes of the
- *    16 KiB stack used since reset, against the paint startup.c lays down.
+ *  - guest-x-stack-watermark (vendor): {"used": N, "size": M, "init": I}:
+ *    N bytes of the 16 KiB stack used by the agent loop so far, I bytes by
+ *    start-up (startup.c paints the stack at reset; main() reads the
+ *    start-up mark and paints the free part again before its loop).
  * Static storage only; there is no malloc to call.
  */
 #include <stdbool.h>
@@ -45,6 +47,7 @@ enum halt { HALT_NONE, HALT_POWER_OFF, HALT_REBOOT };
 struct shim {
     uint32_t boot_epoch_s; /* host time at boot, whole seconds */
     uint32_t boot_ticks;   /* the 100 Hz counter then */
+    uint32_t init_stack;   /* stack bytes used by start-up */
     enum halt halt;        /* set by a successful guest-shutdown */
 };
 
@@ -160,16 +163,18 @@ static void reply_time(const struct shim *shim, qw_reply *reply)
     (void)qw_reply_ok_json(reply, json, len);
 }
 
-static void reply_watermark(qw_reply *reply)
+static void reply_watermark(const struct shim *shim, qw_reply *reply)
 {
-    uint8_t json[48];
+    uint8_t json[64];
     qw_writer w;
     size_t len = 0;
     if (qw_writer_init(&w, json, sizeof json) != QW_OK || qw_writer_begin_object(&w) != QW_OK
         || qw_writer_key(&w, (const uint8_t *)"used", 4) != QW_OK
         || qw_writer_uint(&w, board_stack_used()) != QW_OK
         || qw_writer_key(&w, (const uint8_t *)"size", 4) != QW_OK
-        || qw_writer_uint(&w, board_stack_size()) != QW_OK || qw_writer_end_object(&w) != QW_OK
+        || qw_writer_uint(&w, board_stack_size()) != QW_OK
+        || qw_writer_key(&w, (const uint8_t *)"init", 4) != QW_OK
+        || qw_writer_uint(&w, shim->init_stack) != QW_OK || qw_writer_end_object(&w) != QW_OK
         || qw_writer_finish(&w, &len) != QW_OK) {
         reply_error(reply, QW_CLASS_GENERIC_ERROR, "cannot write the watermark");
         return;
@@ -218,7 +223,7 @@ static qw_status handle(void *user, const qw_call *call, qw_reply *reply)
         break;
     default: /* CMD_STACK_WATERMARK */
         if (!refuse_arguments(call, reply, NULL)) {
-            reply_watermark(reply);
+            reply_watermark(shim, reply);
         }
         break;
     }
@@ -227,14 +232,16 @@ static qw_status handle(void *user, const qw_call *call, qw_reply *reply)
 
 /* ---- main loop -------------------------------------------------------- */
 
-static void report_and_exit(void)
+static void report_and_exit(const struct shim *shim)
 {
     struct text line = {{0}, 0};
     text_add(&line, "qga-shim: guest-shutdown; stack high-water mark ");
     text_add_u32(&line, board_stack_used());
     text_add(&line, " of ");
     text_add_u32(&line, board_stack_size());
-    text_add(&line, " bytes\n");
+    text_add(&line, " bytes (start-up ");
+    text_add_u32(&line, shim->init_stack);
+    text_add(&line, ")\n");
     sh_write0(line.buf);
     sh_exit(SH_APPLICATION_EXIT);
 }
@@ -259,6 +266,9 @@ int main(void)
     text_add_u32(&banner, shim.boot_epoch_s);
     text_add(&banner, " s\n");
     sh_write0(banner.buf);
+    /* Start-up is done: keep its stack mark, and measure the loop alone. */
+    shim.init_stack = board_stack_used();
+    board_repaint_free_stack();
 
     for (;;) {
         size_t n = uart_read(rx, sizeof rx);
@@ -275,7 +285,7 @@ int main(void)
             n -= used;
         }
         if (shim.halt == HALT_POWER_OFF) {
-            report_and_exit();
+            report_and_exit(&shim);
         } else if (shim.halt == HALT_REBOOT) {
             board_reset();
         }

@@ -53,10 +53,10 @@ extern "C" {
     static _stack_start: u32;
 }
 
-/// The stack high-water mark: bytes of the stack region ever used, and the
-/// region's size. The deepest word that no longer holds the paint marks the
-/// deepest the stack pointer has been since reset (a frame that wrote the
-/// paint value itself would be missed by at most that word).
+/// The stack high-water mark: bytes of the stack region used since it was
+/// last painted, and the region's size. The deepest word that no longer
+/// holds the paint marks the deepest the stack pointer has been (a frame
+/// that wrote the paint value itself would be missed by at most that word).
 pub fn stack_watermark() -> (u32, u32) {
     let bottom = addr_of!(_stack_end) as usize;
     let top = addr_of!(_stack_start) as usize;
@@ -71,6 +71,26 @@ pub fn stack_watermark() -> (u32, u32) {
         at += 4;
     }
     ((top - at) as u32, (top - bottom) as u32)
+}
+
+/// Paint the free part of the stack again (everything below the caller's
+/// stack pointer), so that later watermarks measure only what runs after
+/// this call. The shim calls it once set-up is done, before the agent loop.
+#[inline(never)]
+pub fn repaint_free_stack() {
+    let sp: usize;
+    // SAFETY: reads the stack pointer; no memory access, no flags changed.
+    unsafe {
+        core::arch::asm!("mov {}, sp", out(reg) sp, options(nomem, nostack, preserves_flags))
+    };
+    let mut at = addr_of!(_stack_end) as usize;
+    while at + 4 <= sp {
+        // SAFETY: `at` is word-aligned, inside the stack region and below
+        // this function's stack pointer: memory no live frame uses. No
+        // interrupt is enabled that could run on it meanwhile.
+        unsafe { write_volatile(at as *mut u32, PAINT) };
+        at += 4;
+    }
 }
 
 /// Reset the whole system (`SYSRESETREQ` in the SCB's AIRCR); QEMU boots the

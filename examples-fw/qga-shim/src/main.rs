@@ -13,9 +13,10 @@
 //!   through semihosting `SYS_EXIT` with `ADP_Stopped_ApplicationExit`, so
 //!   QEMU exits with status 0; `reboot` resets the system. No reply on
 //!   success (`success-response: false`).
-//! * `guest-x-stack-watermark` (vendor): `{"used": N, "size": M}`, the bytes
-//!   of the 16 KiB stack ever used since reset, measured against the paint
-//!   cortex-m-rt puts on the stack at reset.
+//! * `guest-x-stack-watermark` (vendor): `{"used": N, "size": M, "init":
+//!   I}`: N bytes of the 16 KiB stack used by the agent loop so far, I bytes
+//!   used by start-up (cortex-m-rt paints the stack at reset; the shim reads
+//!   the start-up mark and paints the free part again before its loop).
 //!
 //! All memory is static: the agent's buffers live in `.bss`, and no
 //! allocator is linked. A panic (none is expected: qwire does not panic)
@@ -83,6 +84,8 @@ struct Shim {
     boot_epoch_s: u32,
     /// The 100 Hz counter when `boot_epoch_s` was read.
     boot_ticks: u32,
+    /// Stack bytes used by start-up, before the agent loop.
+    init_stack: u32,
     /// Set by a successful `guest-shutdown`; acted on once its input round
     /// is done (the command has no reply to send).
     halt: Option<Halt>,
@@ -131,12 +134,15 @@ impl Handler for Shim {
                 return reply.invalid_arguments(&e);
             }
             let (used, size) = board::stack_watermark();
+            let init = self.init_stack;
             reply.ok(&EncodeWith(|w: &mut JsonWriter<'_>| {
                 w.begin_object()?;
                 w.key("used")?;
                 w.u64(u64::from(used))?;
                 w.key("size")?;
                 w.u64(u64::from(size))?;
+                w.key("init")?;
+                w.u64(u64::from(init))?;
                 w.end_object()
             }))
         }
@@ -159,14 +165,18 @@ fn main() -> ! {
     let Ok(mut agent) = Agent::new(INPUT, OUTPUT, VERSION) else {
         semihosting::exit(semihosting::RUNTIME_ERROR)
     };
-    let mut shim = Shim {
-        boot_epoch_s,
-        boot_ticks,
-        halt: None,
-    };
     semihosting::print(format_args!(
         "qga-shim: {VERSION} on UART0, epoch {boot_epoch_s} s\n"
     ));
+    // Start-up is done: keep its stack mark, and measure the loop alone.
+    let (init_stack, _) = board::stack_watermark();
+    board::repaint_free_stack();
+    let mut shim = Shim {
+        boot_epoch_s,
+        boot_ticks,
+        init_stack,
+        halt: None,
+    };
     loop {
         // The UART never fails (its error type is `Infallible`).
         let Ok(_) = io::pump(&mut agent, &mut uart, RX, &mut shim);
@@ -174,8 +184,9 @@ fn main() -> ! {
             None => {}
             Some(Halt::PowerOff) => {
                 let (used, size) = board::stack_watermark();
+                let init = shim.init_stack;
                 semihosting::print(format_args!(
-                    "qga-shim: guest-shutdown; stack high-water mark {used} of {size} bytes\n"
+                    "qga-shim: guest-shutdown; stack high-water mark {used} of {size} bytes (start-up {init})\n"
                 ));
                 semihosting::exit(semihosting::APPLICATION_EXIT);
             }
