@@ -73,9 +73,9 @@ fn c_image() -> &'static Path {
     static IMAGE: OnceLock<PathBuf> = OnceLock::new();
     IMAGE.get_or_init(|| {
         require("arm-none-eabi-gcc");
-        // The library is built for the target: fail here, clearly, if the
-        // target is missing.
-        qwire_tests::firmware_image("qga-shim");
+        // The library is built for the same target: this fails, clearly, if
+        // the target is missing.
+        rust_image();
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples-fw/qga-shim-c");
         let status = Command::new("make")
             .arg("-s")
