@@ -45,6 +45,16 @@ if ! rustup target list --installed 2>/dev/null | grep -qx thumbv7em-none-eabihf
     rustup target add thumbv7em-none-eabihf >/dev/null 2>&1 || loud "could not add the thumbv7em-none-eabihf target: the no_std build check is skipped"
 fi
 
+# Miri (nightly) for the core's unit tests, when a nightly toolchain exists.
+if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+    if ! cargo +nightly miri --version >/dev/null 2>&1; then
+        rustup component add --toolchain nightly miri rust-src >/dev/null 2>&1 \
+            || loud "could not add Miri to the nightly toolchain: the Miri run is skipped"
+    fi
+else
+    loud "no nightly toolchain: Miri and the fuzz smoke run cannot run"
+fi
+
 # cbindgen, pinned: the committed header is compared with its output.
 CBINDGEN_VERSION=0.29.4
 if ! cbindgen --version 2>/dev/null | grep -qx "cbindgen $CBINDGEN_VERSION"; then

@@ -18,6 +18,19 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 step "cargo test (unit, corpus, property, real-peer tests)"
 cargo test --workspace --quiet
 
+step "Miri: the core's unit tests under the interpreter (undefined behaviour, out-of-bounds)"
+if cargo +nightly miri --version >/dev/null 2>&1; then
+    mkdir -p target
+    if ! cargo +nightly miri test --quiet -p qwire --lib > target/miri.log 2>&1; then
+        cat target/miri.log
+        echo "Miri found a problem" >&2
+        exit 1
+    fi
+    grep "^test result" target/miri.log
+else
+    echo "SKIPPED: Miri is not available (see set-up warnings)"
+fi
+
 step "no_std: the core builds for thumbv7em-none-eabihf"
 if rustup target list --installed 2>/dev/null | grep -qx thumbv7em-none-eabihf; then
     cargo build --quiet -p qwire --target thumbv7em-none-eabihf --release

@@ -68,3 +68,49 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
         core::hint::spin_loop();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The published sizes leave room on 64-bit hosts (32-bit targets use
+    /// less); the compile-time assertions in each module guarantee the fit.
+    #[test]
+    fn state_sizes_fit_with_headroom() {
+        use core::mem::size_of;
+        let used = [
+            (
+                "qw_framer",
+                size_of::<crate::storage::Slot<qw::framer::Framer<'static>>>(),
+                crate::QW_FRAMER_SIZE,
+            ),
+            (
+                "qw_writer",
+                size_of::<crate::storage::Slot<qw::json::JsonWriter<'static>>>(),
+                crate::QW_WRITER_SIZE,
+            ),
+            (
+                "qw_qga_client",
+                size_of::<crate::storage::Slot<qw::qga::SyncClient<'static>>>(),
+                crate::QW_QGA_CLIENT_SIZE,
+            ),
+            (
+                "qw_qmp_client",
+                size_of::<crate::storage::Slot<qw::qmp::Client<'static, 8>>>(),
+                crate::QW_QMP_CLIENT_SIZE,
+            ),
+            (
+                "qw_qga_agent",
+                size_of::<crate::storage::Slot<crate::qga::AgentState>>(),
+                crate::QW_QGA_AGENT_SIZE,
+            ),
+            (
+                "qw_qmp_server",
+                size_of::<crate::storage::Slot<crate::qmp::ServerState>>(),
+                crate::QW_QMP_SERVER_SIZE,
+            ),
+        ];
+        for (name, rust, published) in used {
+            std::println!("{name}: {rust} of {published} bytes");
+            assert!(rust <= published);
+        }
+    }
+}

@@ -25,7 +25,7 @@ pub struct qw_qga_agent {
     pub _opaque: [u64; QW_QGA_AGENT_WORDS],
 }
 
-struct AgentState {
+pub(crate) struct AgentState {
     agent: Agent<'static>,
     handler: CHandler,
 }

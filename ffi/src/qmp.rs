@@ -482,7 +482,7 @@ pub struct qw_qmp_server {
     pub _opaque: [u64; QW_QMP_SERVER_WORDS],
 }
 
-struct ServerState {
+pub(crate) struct ServerState {
     server: Server<'static>,
     handler: CHandler,
 }
