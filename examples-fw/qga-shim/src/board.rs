@@ -1,5 +1,6 @@
-//! What the shim needs from the mps2-an386 board besides the UART: a clock,
-//! the stack watermark, and a system reset.
+//! What the shim needs from the mps2-an386 board besides the UART: a clock
+//! (the FPGAIO 100 Hz counter), a running SysTick to keep QEMU polling the
+//! UART, the stack watermark and its repaint, and a system reset.
 
 use core::ptr::{addr_of, read_volatile, write_volatile};
 
