@@ -86,3 +86,21 @@ if ! qmp_venv_ok; then
     qmp_venv_ok || loud "could not create the qemu.qmp virtualenv at $QWIRE_QMP_VENV: the test qmp_python will fail"
 fi
 export QWIRE_QMP_VENV
+
+# ---- Bare-metal guest shim (issue 8): qemu-system-arm runs the firmware ----
+# tests/tests/fw_qga_shim.rs boots examples-fw/qga-shim on -M mps2-an386 and
+# fails when qemu-system-arm is missing. Its own apt transaction: installing
+# it together with qemu-system-x86 fails on this image.
+if ! command -v qemu-system-arm >/dev/null; then
+    apt_install qemu-system-arm || loud "could not install qemu-system-arm: the test fw_qga_shim will fail"
+fi
+
+# ---- Bare-metal guest shim in C (issue 8): arm-none-eabi-gcc ----------------
+# examples-fw/qga-shim-c is C99 firmware linked against libqwire.a for
+# thumbv7em-none-eabihf; tests/tests/fw_qga_shim.rs builds it and runs it on
+# mps2-an386 like the Rust shim. Debian's gcc-arm-none-eabi (about 48 MB),
+# in its own apt transaction, without recommends.
+if ! command -v arm-none-eabi-gcc >/dev/null; then
+    echo "set-up: installing gcc-arm-none-eabi (about 48 MB)..."
+    apt_install gcc-arm-none-eabi || loud "could not install gcc-arm-none-eabi: the C shim test will fail"
+fi

@@ -275,3 +275,32 @@ pub mod qmp_machine;
 #[doc = include_str!("../../docs/QMP.md")]
 #[cfg(doctest)]
 pub struct QmpDoctests;
+
+/// Build the bare-metal image `examples-fw/<name>` (its own Cargo project)
+/// for `thumbv7em-none-eabihf`, release profile, and locate it. Fails, not
+/// skips, when the target is not installed: the test command installs it.
+pub fn firmware_image(name: &str) -> PathBuf {
+    const TARGET: &str = "thumbv7em-none-eabihf";
+    let sysroot = std::process::Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .expect("run rustc --print sysroot");
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim());
+    assert!(
+        sysroot.join("lib/rustlib").join(TARGET).is_dir(),
+        "the Rust target {TARGET} is not installed; run scripts/test-all.sh (or `rustup target add {TARGET}`)"
+    );
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples-fw")
+        .join(name);
+    let target_dir = dir.join("target");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .current_dir(&dir)
+        .env("CARGO_TARGET_DIR", &target_dir)
+        .args(["build", "--quiet", "--release", "--target", TARGET])
+        .status()
+        .expect("run cargo build for the firmware");
+    assert!(status.success(), "cargo build of examples-fw/{name} failed");
+    target_dir.join(TARGET).join("release").join(name)
+}

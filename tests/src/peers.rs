@@ -378,3 +378,98 @@ fn read_some(s: &mut UnixStream, buf: &mut Vec<u8>) -> Result<(), String> {
         Err(e) => Err(e.to_string()),
     }
 }
+
+/// A running `qemu-system-arm` board booting a bare-metal image: its first
+/// UART on a Unix socket (`-serial chardev:...`, `server=on,wait=off`),
+/// semihosting on (the image may print and end the emulation with an exit
+/// status), no display, monitor or network, and its standard error (where
+/// semihosting output goes) kept in a file. Ended by pid when dropped.
+pub struct QemuArm {
+    child: Child,
+    socket: PathBuf,
+    stderr: PathBuf,
+    _dir: TempDir,
+}
+
+impl QemuArm {
+    /// `qemu-system-arm -M <machine> ... -kernel <image>`. Fails when
+    /// qemu-system-arm is missing (the test command installs it).
+    pub fn start(machine: &str, image: &Path) -> QemuArm {
+        require("qemu-system-arm");
+        assert!(image.is_file(), "no firmware image at {}", image.display());
+        let dir = TempDir::new("qemu-arm");
+        let socket = dir.path().join("uart0.sock");
+        let stderr = dir.path().join("stderr.txt");
+        let log = std::fs::File::create(&stderr).expect("create stderr file");
+        let mut child = Command::new("qemu-system-arm")
+            .args(["-M", machine, "-display", "none", "-monitor", "none"])
+            .args([
+                "-nic",
+                "none",
+                "-semihosting-config",
+                "enable=on,target=native",
+            ])
+            .arg("-chardev")
+            .arg(format!(
+                "socket,id=uart0,path={},server=on,wait=off",
+                socket.display()
+            ))
+            .args(["-serial", "chardev:uart0", "-kernel"])
+            .arg(image)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("start qemu-system-arm");
+        wait_for_socket(&socket, &mut child, "qemu-system-arm");
+        QemuArm {
+            child,
+            socket,
+            stderr,
+            _dir: dir,
+        }
+    }
+
+    /// The UART's socket.
+    pub fn socket(&self) -> &Path {
+        &self.socket
+    }
+
+    /// A new connection to the UART (one at a time: QEMU accepts the next
+    /// only after the previous one closed; the guest sees one serial line).
+    pub fn connect(&self) -> UnixStream {
+        let s = UnixStream::connect(&self.socket).expect("connect to the UART socket");
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Wait for QEMU to exit on its own (e.g. the image's semihosting
+    /// `SYS_EXIT`); its exit status, or `None` if it still runs.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        None
+    }
+
+    /// What QEMU wrote on its standard error so far (semihosting output
+    /// included).
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&std::fs::read(&self.stderr).unwrap_or_default()).into_owned()
+    }
+}
+
+impl Drop for QemuArm {
+    fn drop(&mut self) {
+        end(&mut self.child);
+    }
+}
