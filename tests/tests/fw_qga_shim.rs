@@ -30,7 +30,6 @@ use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use qwire::json::JsonWriter;
@@ -39,7 +38,7 @@ use qwire::qga::schema::{
     GuestSync, GuestSyncArgs,
 };
 use qwire::qga::{io, State, SyncClient};
-use qwire_tests::peers::{require, QemuArm, TempDir};
+use qwire_tests::peers::{require, QemuArm};
 use qwire_tests::qga_relay::{args_of, Io};
 
 /// The commands the shim must list in `guest-info`, in order, as
@@ -588,19 +587,16 @@ fn check_c_client(qemu: &mut QemuArm, version: &str) {
     let used = wm["used"].as_u64().unwrap();
     assert!(used > 0 && used < STACK_SIZE, "{wm}");
 
-    // guest-shutdown: qga-client exits 0 once it is sent, and closes its
-    // connection at once. QEMU's socket chardev drops a connection on
-    // hang-up together with the bytes it has not handed to the UART yet
-    // (one byte at a time, as the firmware reads them), so against this
-    // guest the request would be lost. The relay in between closes
-    // gracefully (half-close, then wait for QEMU's end of stream), as a
-    // host tool talking to a serial-line agent must.
-    let relay = GracefulRelay::start(qemu);
+    // guest-shutdown: qga-client exits 0 once it is sent. It half-closes
+    // and waits for the end of the stream before it closes: QEMU's socket
+    // chardev drops a connection on hang-up together with the bytes it has
+    // not handed to the UART yet (one byte at a time, as the firmware reads
+    // them), so closing at once would lose the request.
     let mut cmd = Command::new(c_client());
     let out = cmd
         .arg("--timeout")
         .arg("10000")
-        .arg(relay.socket())
+        .arg(qemu.socket())
         .arg("guest-shutdown")
         .output()
         .expect("run qga-client");
@@ -608,7 +604,6 @@ fn check_c_client(qemu: &mut QemuArm, version: &str) {
         (out.status.code(), show(&out.stdout), show(&out.stderr)),
         (Some(0), String::new(), String::new())
     );
-    relay.finish();
     let status = qemu
         .wait_exit(Duration::from_secs(10))
         .expect("QEMU still runs 10 s after guest-shutdown");
@@ -619,51 +614,4 @@ fn check_c_client(qemu: &mut QemuArm, version: &str) {
         "no shutdown report: {}",
         qemu.stderr()
     );
-}
-
-/// A one-connection relay in front of QEMU's UART socket that ends its
-/// upstream connection gracefully: when the client is done writing, it
-/// half-closes towards QEMU and keeps reading until QEMU closes, which
-/// QEMU does only after the firmware has taken every byte.
-struct GracefulRelay {
-    dir: TempDir,
-    thread: JoinHandle<()>,
-}
-
-impl GracefulRelay {
-    fn start(qemu: &QemuArm) -> GracefulRelay {
-        let dir = TempDir::new("relay");
-        let listener = std::os::unix::net::UnixListener::bind(dir.path().join("relay.sock"))
-            .expect("bind the relay socket");
-        let upstream = qemu.socket().to_owned();
-        let thread = std::thread::spawn(move || {
-            let (mut client, _) = listener.accept().expect("accept the client");
-            let mut up = UnixStream::connect(&upstream).expect("connect to QEMU");
-            let mut up_reader = up.try_clone().unwrap();
-            let mut client_writer = client.try_clone().unwrap();
-            let back = std::thread::spawn(move || {
-                let mut chunk = [0u8; 4096];
-                // Until QEMU closes; the client may be gone already.
-                while let Ok(n) = up_reader.read(&mut chunk) {
-                    if n == 0 {
-                        break;
-                    }
-                    let _ = client_writer.write_all(&chunk[..n]);
-                }
-            });
-            let _ = std::io::copy(&mut client, &mut up);
-            up.shutdown(std::net::Shutdown::Write).unwrap();
-            back.join().unwrap();
-        });
-        GracefulRelay { dir, thread }
-    }
-
-    fn socket(&self) -> PathBuf {
-        self.dir.path().join("relay.sock")
-    }
-
-    /// Wait until QEMU has closed the upstream connection.
-    fn finish(self) {
-        self.thread.join().expect("relay thread");
-    }
 }
