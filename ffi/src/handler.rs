@@ -118,54 +118,63 @@ const NO_COMMAND: CommandInfo = CommandInfo {
 };
 
 impl CHandler {
-    /// Convert `count` entries of a C table. `QW_ERR_INVALID_ARGUMENT` for
-    /// more than `QW_MAX_COMMANDS` entries, `QW_ERR_INVALID_UTF8` for a name
-    /// that is not UTF-8, `QW_ERR_NULL` for a NULL name, or a NULL table
-    /// with a non-zero count.
+    /// Convert `count` entries of a C table into `dst`, in place (the table
+    /// is over a kilobyte: it is not built on the stack).
+    /// `QW_ERR_INVALID_ARGUMENT` for more than `QW_MAX_COMMANDS` entries,
+    /// `QW_ERR_INVALID_UTF8` for a name that is not UTF-8, `QW_ERR_NULL` for
+    /// a NULL name, or a NULL table with a non-zero count. On error `dst`
+    /// is partly written and must not be used.
     ///
     /// # Safety
     ///
-    /// `table` valid for `count` entries whose names stay valid while the
-    /// handler is used.
-    pub(crate) unsafe fn new(
+    /// `dst` valid for writes of a `CHandler`; `table` valid for `count`
+    /// entries whose names stay valid while the handler is used.
+    pub(crate) unsafe fn init_in_place(
+        dst: *mut CHandler,
         table: *const qw_command,
         count: usize,
         callback: qw_handler_fn,
         user: *mut c_void,
-    ) -> Result<CHandler, qw_status> {
+    ) -> Result<(), qw_status> {
         if count > QW_MAX_COMMANDS {
             return Err(QW_ERR_INVALID_ARGUMENT);
         }
         if table.is_null() && count > 0 {
             return Err(QW_ERR_NULL);
         }
-        let mut h = CHandler {
-            infos: [NO_COMMAND; QW_MAX_COMMANDS],
-            names: [core::ptr::null(); QW_MAX_COMMANDS],
-            count,
-            disabled: 0,
-            callback,
-            user,
-        };
-        for i in 0..count {
-            // SAFETY: `table` is valid for `count` entries per the contract.
-            let entry = unsafe { *table.add(i) };
-            if entry.name.is_null() {
-                return Err(QW_ERR_NULL);
-            }
-            // SAFETY: NUL-terminated and alive while the session runs.
-            let name = unsafe { static_str(entry.name) }.ok_or(QW_ERR_INVALID_UTF8)?;
-            if let (Some(info), Some(slot)) = (h.infos.get_mut(i), h.names.get_mut(i)) {
-                *info = CommandInfo {
-                    name,
-                    success_response: entry.success_response,
-                    allow_oob: entry.allow_oob,
-                    has_args: true,
+        // SAFETY: `dst` is valid for writes; every field is written through
+        // raw pointers before anything reads it.
+        unsafe {
+            let infos = core::ptr::addr_of_mut!((*dst).infos).cast::<CommandInfo>();
+            let names = core::ptr::addr_of_mut!((*dst).names).cast::<*const c_char>();
+            for i in 0..QW_MAX_COMMANDS {
+                let (info, name) = if i < count {
+                    // `table` is valid for `count` entries per the contract.
+                    let entry = *table.add(i);
+                    if entry.name.is_null() {
+                        return Err(QW_ERR_NULL);
+                    }
+                    // NUL-terminated and alive while the session runs.
+                    let text = static_str(entry.name).ok_or(QW_ERR_INVALID_UTF8)?;
+                    let info = CommandInfo {
+                        name: text,
+                        success_response: entry.success_response,
+                        allow_oob: entry.allow_oob,
+                        has_args: true,
+                    };
+                    (info, entry.name)
+                } else {
+                    (NO_COMMAND, core::ptr::null())
                 };
-                *slot = entry.name;
+                infos.add(i).write(info);
+                names.add(i).write(name);
             }
+            core::ptr::addr_of_mut!((*dst).count).write(count);
+            core::ptr::addr_of_mut!((*dst).disabled).write(0);
+            core::ptr::addr_of_mut!((*dst).callback).write(callback);
+            core::ptr::addr_of_mut!((*dst).user).write(user);
         }
-        Ok(h)
+        Ok(())
     }
 
     /// Enable or disable the command called `name`.

@@ -75,27 +75,26 @@ pub unsafe extern "C" fn qw_qga_agent_init(
     let Some(version) = (unsafe { static_str(version) }) else {
         return QW_ERR_INVALID_UTF8;
     };
-    // SAFETY: per the contract.
-    let handler = match unsafe { CHandler::new(commands, count, handler, user) } {
-        Ok(h) => h,
-        Err(e) => return e,
-    };
-    let agent_core = match Agent::new(input, output, version) {
-        Ok(a) => a,
-        Err(qw::qga::AgentError::OutputTooSmall { .. }) => return QW_ERR_BUFFER_TOO_SMALL,
-        Err(qw::qga::AgentError::InputEmpty) => return QW_ERR_INVALID_ARGUMENT,
-    };
-    // SAFETY: non-NULL storage of the declared size and alignment.
+    let slot = agent.cast::<Slot<AgentState>>();
+    // SAFETY: `agent` is non-NULL storage of the declared size and
+    // alignment; the table and strings are valid per the contract.
     unsafe {
-        storage::init(
-            agent.cast::<Slot<AgentState>>(),
-            AgentState {
-                agent: agent_core,
+        storage::init_in_place(slot, |state| {
+            CHandler::init_in_place(
+                core::ptr::addr_of_mut!((*state).handler),
+                commands,
+                count,
                 handler,
-            },
-        )
-    };
-    QW_OK
+                user,
+            )?;
+            let core_agent = Agent::new(input, output, version).map_err(|e| match e {
+                qw::qga::AgentError::OutputTooSmall { .. } => QW_ERR_BUFFER_TOO_SMALL,
+                qw::qga::AgentError::InputEmpty => QW_ERR_INVALID_ARGUMENT,
+            })?;
+            core::ptr::addr_of_mut!((*state).agent).write(core_agent);
+            Ok(())
+        })
+    }
 }
 
 /// Feed bytes from the host. At most one request (or one parse error or

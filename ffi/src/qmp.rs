@@ -509,28 +509,28 @@ pub unsafe extern "C" fn qw_qmp_server_init(
     let Some(package) = (unsafe { static_str(package) }) else {
         return QW_ERR_INVALID_UTF8;
     };
-    // SAFETY: per the contract.
-    let handler = match unsafe { CHandler::new(commands, count, handler, user) } {
-        Ok(h) => h,
-        Err(e) => return e,
-    };
     let version = VersionRef {
         major,
         minor,
         micro,
         package,
     };
-    // SAFETY: non-NULL storage of the declared size and alignment.
+    let slot = server.cast::<Slot<ServerState>>();
+    // SAFETY: `server` is non-NULL storage of the declared size and
+    // alignment; the table and strings are valid per the contract.
     unsafe {
-        storage::init(
-            server.cast::<Slot<ServerState>>(),
-            ServerState {
-                server: Server::new(buf, version, offer_oob),
+        storage::init_in_place(slot, |state| {
+            CHandler::init_in_place(
+                core::ptr::addr_of_mut!((*state).handler),
+                commands,
+                count,
                 handler,
-            },
-        )
-    };
-    QW_OK
+                user,
+            )?;
+            core::ptr::addr_of_mut!((*state).server).write(Server::new(buf, version, offer_oob));
+            Ok(())
+        })
+    }
 }
 
 /// Write the greeting into `out` if not written yet (`*written` 0 if it

@@ -36,6 +36,34 @@ pub(crate) unsafe fn init<T>(p: *mut Slot<T>, value: T) {
     }
 }
 
+/// Initialise the storage at `p` in place: `build` writes every field of
+/// the value through the pointer it gets (so large states are never built
+/// on the stack and moved). The magic word is written only if `build`
+/// succeeds; on failure the object stays uninitialised.
+///
+/// # Safety
+///
+/// As [`init`]; `build` must initialise the whole value when it returns
+/// `Ok`.
+pub(crate) unsafe fn init_in_place<T>(
+    p: *mut Slot<T>,
+    build: impl FnOnce(*mut T) -> Result<(), crate::status::qw_status>,
+) -> crate::status::qw_status {
+    // SAFETY: `p` is valid and aligned per the caller; the fields are
+    // reached by raw pointers, never through a reference to uninitialised
+    // memory.
+    unsafe {
+        core::ptr::addr_of_mut!((*p).magic).write(0);
+        match build(core::ptr::addr_of_mut!((*p).value)) {
+            Ok(()) => {
+                core::ptr::addr_of_mut!((*p).magic).write(MAGIC);
+                crate::status::qw_status::QW_OK
+            }
+            Err(e) => e,
+        }
+    }
+}
+
 /// Borrow the initialised state at `p`, or `None` if `p` is NULL or was not
 /// initialised.
 ///
