@@ -260,10 +260,24 @@ impl Decode for StatusInfo {
     }
 }
 
+/// How qwire gets from the message's bytes to a [`Json`] value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Path {
+    /// The client's way: the framer validates and frames the message
+    /// (zero copy, the whole message in one feed).
+    Framer,
+    /// `Json::parse`, the one-shot validator for a standalone message.
+    Parse,
+    /// `Json::trusted`: no validation (bytes already validated, e.g. by a
+    /// framer); what typed decoding alone costs.
+    Trusted,
+}
+
 /// Reusable destinations for qwire's typed decoding (qwire decodes in
 /// place; the largest here is `query-commands`' 23 KB list).
 #[derive(Default)]
 pub struct QwireTyped {
+    frame_buf: Vec<u8>,
     version: qwire::qmp::schema::VersionInfo,
     status: StatusInfo,
     commands: codec::Vec<qwire::qmp::schema::CommandInfo, 320>,
@@ -274,13 +288,36 @@ pub struct QwireTyped {
 impl QwireTyped {
     /// Boxed: the destinations are 30 KB.
     pub fn new() -> Box<Self> {
-        Box::default()
+        let mut q = Box::<Self>::default();
+        q.frame_buf = vec![0; 8192];
+        q
     }
 
-    /// Validate `bytes` as one message, classify it and decode it into its
-    /// type; returns a number derived from the result.
+    /// Validate `bytes` as one message with the framer, classify it and
+    /// decode it into its type; returns a number derived from the result.
     pub fn decode(&mut self, which: &str, bytes: &[u8]) -> usize {
-        let v = Json::parse(bytes).expect("valid message");
+        self.decode_via(Path::Framer, which, bytes)
+    }
+
+    /// [`QwireTyped::decode`], getting the value the way `path` says.
+    pub fn decode_via(&mut self, path: Path, which: &str, bytes: &[u8]) -> usize {
+        let mut buf = std::mem::take(&mut self.frame_buf);
+        let n = match path {
+            Path::Framer => {
+                let mut framer = Framer::new(&mut buf, Config::DEFAULT);
+                match framer.feed(bytes).event {
+                    Event::Frame(f) => self.decode_value(which, f.json()),
+                    other => panic!("{other:?}"),
+                }
+            }
+            Path::Parse => self.decode_value(which, Json::parse(bytes).expect("valid message")),
+            Path::Trusted => self.decode_value(which, Json::trusted(bytes)),
+        };
+        self.frame_buf = buf;
+        n
+    }
+
+    fn decode_value(&mut self, which: &str, v: Json<'_>) -> usize {
         let lenient = Mode::Lenient;
         match classify(v) {
             Message::Return(r) => match which {
@@ -690,6 +727,8 @@ mod tests {
         let mut q = QwireTyped::new();
         for s in samples() {
             let a = q.decode(s.name, &s.bytes);
+            assert_eq!(q.decode_via(Path::Parse, s.name, &s.bytes), a);
+            assert_eq!(q.decode_via(Path::Trusted, s.name, &s.bytes), a);
             let b = serde_std_decode(s.name, &s.bytes);
             assert_eq!(a, b, "{}", s.name);
             if s.name != "query-status" && s.name != "event" {
