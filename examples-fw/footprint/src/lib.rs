@@ -40,6 +40,36 @@ pub fn send(bytes: &[u8]) {
     }
 }
 
+/// Send `n` in decimal.
+pub fn write_dec(mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        if let Some(d) = digits.get_mut(i) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    send(digits.get(i..).unwrap_or_default());
+}
+
+/// End the program under QEMU: semihosting `SYS_EXIT_EXTENDED` with
+/// `ADP_Stopped_ApplicationExit` (run QEMU with `-semihosting`).
+pub fn exit() -> ! {
+    let block: [u32; 2] = [0x20026, 0];
+    // SAFETY: the semihosting call; QEMU runs with -semihosting.
+    unsafe {
+        core::arch::asm!("bkpt 0xab", in("r0") 0x20u32, in("r1") block.as_ptr(), options(nostack));
+    }
+    loop {
+        core::hint::spin_loop();
+    }
+}
+
 #[panic_handler]
 fn panic(_: &PanicInfo<'_>) -> ! {
     // Never reached: examples-fw/nopanic proves the core has no reachable

@@ -31,7 +31,7 @@ use qwire::codec::CommandInfo;
 use qwire::dispatch::{Answered, Call, Handler, Reply};
 use qwire::qga::schema::{GuestFileOpen, GuestGetTime};
 use qwire::qga::Agent;
-use qwire_footprint::{send, uart_init};
+use qwire_footprint::{exit, send, uart_init, write_dec};
 
 const PATTERN: u32 = 0xC0DE_57AC;
 const PAINT: usize = 16 * 1024;
@@ -124,7 +124,9 @@ fn run() -> u32 {
     let Ok(mut agent) = Agent::new(input, output, "7.2.22") else {
         return 0;
     };
-    let mut handler = Small { now: 1_795_307_918_897_404_000 };
+    let mut handler = Small {
+        now: 1_795_307_918_897_404_000,
+    };
     let mut replies = 0;
     for piece in [7, usize::MAX] {
         replies += feed_all(&mut agent, &mut handler, SESSION, piece);
@@ -133,7 +135,12 @@ fn run() -> u32 {
         }
         let mut big = [b' '; 64];
         big[0] = b'"';
-        replies += feed_all(&mut agent, &mut handler, b"{\"execute\": \"guest-ping\", \"id\": ", piece);
+        replies += feed_all(
+            &mut agent,
+            &mut handler,
+            b"{\"execute\": \"guest-ping\", \"id\": ",
+            piece,
+        );
         for _ in 0..40 {
             replies += feed_all(&mut agent, &mut handler, &big[1..], piece);
         }
@@ -159,30 +166,6 @@ fn stack_pointer() -> usize {
 extern "C" {
     /// Top of the stack (cortex-m-rt's linker script).
     static _stack_start: u32;
-}
-
-fn write_dec(mut n: usize) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    send(&digits[i..]);
-}
-
-/// Semihosting SYS_EXIT with ADP_Stopped_ApplicationExit.
-fn exit() -> ! {
-    let block: [u32; 2] = [0x20026, 0];
-    // SAFETY: the semihosting call; QEMU runs with -semihosting.
-    unsafe {
-        asm!("bkpt 0xab", in("r0") 0x20u32, in("r1") block.as_ptr(), options(nostack));
-    }
-    loop {}
 }
 
 #[entry]
