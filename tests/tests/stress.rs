@@ -26,7 +26,10 @@
 //! (`cargo test --release -p qwire-tests --test stress`). In debug builds
 //! (`cargo test --workspace`, the test command) each consumer gets 10 MB,
 //! so the file stays well under a minute on two loaded cores; set
-//! `QWIRE_STRESS_MB` to choose another size in either build.
+//! `QWIRE_STRESS_MB` to choose another size in either build. Measured on
+//! the project's 2-core machine (2026-11-22): the whole file takes 11 s in
+//! release (5 × 100 MB) and 29 s in debug (5 × 10 MB; the two nesting tests
+//! that answer 10^6 errors, QGA agent and QMP server, are 12–14 s each).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
