@@ -13,7 +13,7 @@ use qwire::codec::{self, CommandInfo, Decode, DecodeError, Mode, NoArgs};
 use qwire::dispatch::{Answered, Call, Handler, Reply};
 use qwire::envelope::{classify, Message, VersionRef};
 use qwire::framer::{Config, Event, Framer};
-use qwire::json::{Encode, Json, JsonWriter, WriteError};
+use qwire::json::{Json, JsonWriter, WriteError};
 use serde::de::IgnoredAny;
 
 /// `../shared/corpus/<rel>`, read whole.
@@ -709,13 +709,6 @@ impl QmpPair {
         }
         sum
     }
-}
-
-/// Encode `value` into `buf` (a helper for tests of this crate).
-pub fn encode_into<'b>(value: &dyn Encode, buf: &'b mut [u8]) -> Result<&'b [u8], WriteError> {
-    let mut w = JsonWriter::new(buf);
-    value.encode(&mut w)?;
-    w.finish()
 }
 
 #[cfg(test)]

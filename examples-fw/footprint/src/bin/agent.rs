@@ -37,7 +37,9 @@ fn main() -> ! {
         )
     };
     let Ok(mut agent) = Agent::new(input, output, "1.0") else {
-        loop {}
+        loop {
+            core::hint::spin_loop();
+        }
     };
     let mut handler = BuiltinsOnly;
     let mut chunk = [0u8; 64];
