@@ -1,47 +1,31 @@
-//! Framing and validation throughput: qwire's framer against serde_json's
-//! `StreamDeserializer<IgnoredAny>` (which also validates every byte and
-//! finds value boundaries), on the same bytes in the same run.
+//! Framing and validation throughput on the same bytes in the same run:
+//!
+//! * qwire's framer (whole input in one feed, and in 4 KiB chunks);
+//! * serde_json's `StreamDeserializer<IgnoredAny>` (also validates every
+//!   byte and finds value boundaries, builds nothing);
+//! * what the line-based peer libraries do: split the stream (on `\n` for
+//!   QEMU's compact output; on blank lines for libvirt's pretty-printed
+//!   files, as libvirt's test harness does), then `serde_json::from_slice`
+//!   each piece, into `IgnoredAny` (validation only) and into
+//!   `serde_json::Value` (the tree the peers build).
+//!
+//! `cargo bench -p qwire-bench --bench framing`; see docs/BENCHMARKS.md.
+
+use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use qwire::framer::{Config, Event, Framer};
-use serde::de::IgnoredAny;
+use qwire_bench::{lines_ignored, lines_value, named, qwire_frames, serde_json_stream, Split};
 use std::hint::black_box;
-
-fn qwire_frames(input: &[u8], buf: &mut [u8], chunk: usize) -> usize {
-    let mut framer = Framer::new(buf, Config::DEFAULT);
-    let mut frames = 0;
-    for piece in input.chunks(chunk) {
-        let mut rest = piece;
-        while !rest.is_empty() {
-            let fed = framer.feed(rest);
-            if let Event::Frame(f) = fed.event {
-                black_box(f.bytes);
-                frames += 1;
-            }
-            rest = &rest[fed.consumed..];
-        }
-    }
-    frames
-}
-
-fn serde_json_values(input: &[u8]) -> usize {
-    let mut n = 0;
-    for v in serde_json::Deserializer::from_slice(input).into_iter::<IgnoredAny>() {
-        black_box(v.expect("valid corpus"));
-        n += 1;
-    }
-    n
-}
 
 fn bench(c: &mut Criterion) {
     let mut buf = vec![0u8; 1 << 20];
-    for (name, input) in [
-        ("libvirt", qwire_bench::libvirt()),
-        ("qemu-7.2", qwire_bench::qemu_transcripts()),
-    ] {
-        let expected = serde_json_values(&input);
+    for name in ["libvirt", "qemu-7.2"] {
+        let input = named(name);
+        let split = Split::for_corpus(name);
+        let expected = serde_json_stream(&input);
         assert_eq!(qwire_frames(&input, &mut buf, input.len()), expected);
         assert_eq!(qwire_frames(&input, &mut buf, 4096), expected);
+        assert_eq!(lines_ignored(&input, split), expected);
         let mut group = c.benchmark_group(format!("framing/{name}"));
         group.throughput(Throughput::Bytes(input.len() as u64));
         group.bench_function(BenchmarkId::new("qwire", "whole"), |b| {
@@ -52,11 +36,26 @@ fn bench(c: &mut Criterion) {
         });
         group.bench_function(
             BenchmarkId::new("serde_json", "StreamDeserializer<IgnoredAny>"),
-            |b| b.iter(|| serde_json_values(black_box(&input))),
+            |b| b.iter(|| serde_json_stream(black_box(&input))),
+        );
+        group.bench_function(
+            BenchmarkId::new("split+serde_json", "from_slice<IgnoredAny>"),
+            |b| b.iter(|| lines_ignored(black_box(&input), split)),
+        );
+        group.bench_function(
+            BenchmarkId::new("split+serde_json", "from_slice<Value>"),
+            |b| b.iter(|| lines_value(black_box(&input), split)),
         );
         group.finish();
     }
 }
 
-criterion_group!(benches, bench);
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .sample_size(20)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    targets = bench
+}
 criterion_main!(benches);

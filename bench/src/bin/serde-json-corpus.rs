@@ -1,12 +1,11 @@
-//! serde_json's `StreamDeserializer<IgnoredAny>` over the libvirt corpus once:
-//! the peer's fixed workload for instruction counting.
+//! serde_json's `StreamDeserializer<IgnoredAny>` over a corpus once: the
+//! peer's fixed workload for instruction counting.
+//!
+//! `valgrind --tool=callgrind target/release/serde-json-corpus [libvirt|qemu-7.2]`
 
 fn main() {
-    let input = qwire_bench::libvirt();
-    let mut n = 0usize;
-    for v in serde_json::Deserializer::from_slice(&input).into_iter::<serde::de::IgnoredAny>() {
-        v.expect("valid corpus");
-        n += 1;
-    }
+    let name = std::env::args().nth(1).unwrap_or_else(|| "libvirt".into());
+    let input = qwire_bench::named(&name);
+    let n = qwire_bench::serde_json_stream(&input);
     println!("{n} values, {} bytes", input.len());
 }
