@@ -81,6 +81,7 @@ pub mod framer;
 pub mod json;
 pub mod qga;
 pub mod qmp;
+mod scan;
 
 #[cfg(test)]
 extern crate std;

@@ -7,10 +7,12 @@
 //! # Decoding an object
 //!
 //! 1. Not an object: `expected: object`.
-//! 2. Members are visited in **schema order**, as QEMU's input visitor does:
-//!    each is looked up by name (first occurrence), decoded, and a failure
-//!    gets the member name prefixed to its path. An absent required member
-//!    is [`DecodeErrorKind::Missing`]; an absent optional one becomes `None`.
+//! 2. Members are decoded in one walk over the object (the first occurrence
+//!    of a key wins), and the outcome is settled in **schema order**, as
+//!    QEMU's input visitor reports it: the first field that is missing or
+//!    failed is the error, its member name prefixed to its path. An absent
+//!    required member is [`DecodeErrorKind::Missing`]; an absent optional
+//!    one becomes `None`.
 //! 3. Strict mode only, afterwards: the first member whose key the type does
 //!    not have is [`DecodeErrorKind::Unexpected`], and a known key given
 //!    twice is [`DecodeErrorKind::Duplicate`]. Lenient mode ignores unknown
@@ -93,13 +95,72 @@ pub fn find_member<'a>(v: Json<'a>, name: &str) -> Option<Json<'a>> {
     v.members().find(|(k, _)| k.eq_str(name)).map(|(_, m)| m)
 }
 
-/// Step 2 of the module docs for one table of fields: look each up in `v`
-/// and hand it to `decode` with its index.
+/// Step 2 of the module docs for one table of fields: find each in `v` and
+/// hand it to `decode` with its index.
+///
+/// One walk over the members decodes each field where it stands (the first
+/// occurrence of a key wins), so no value is skipped over more than once;
+/// the outcome is then settled in schema order, as QEMU's visitor reports
+/// it: the first field (by schema order) that is missing or failed to decode
+/// is the error. Only fields before the first failure keep being decoded.
 ///
 /// # Errors
 ///
 /// The first failure in schema order, its path prefixed with the member.
 pub fn decode_fields<'a>(
+    v: Json<'a>,
+    fields: &'static [Field],
+    decode: &mut dyn FnMut(usize, Option<Json<'a>>) -> Result<(), DecodeError<'a>>,
+) -> Result<(), DecodeError<'a>> {
+    if fields.len() > SEEN_BITS {
+        return decode_fields_by_lookup(v, fields, decode);
+    }
+    let mut seen = 0u128;
+    // (index, error) of the failure earliest in schema order so far.
+    let mut failed: Option<(usize, DecodeError<'a>)> = None;
+    for (key, value) in v.members() {
+        let Some(index) = fields.iter().position(|f| key.eq_str(f.name)) else {
+            continue;
+        };
+        let bit = 1u128 << index;
+        if seen & bit != 0 {
+            continue;
+        }
+        seen |= bit;
+        if failed.as_ref().is_some_and(|(first, _)| *first < index) {
+            continue;
+        }
+        if let Err(e) = decode(index, Some(value)) {
+            let name = fields.get(index).map_or(&"", |f| &f.name);
+            failed = Some((index, e.in_member(name)));
+        }
+    }
+    let failed_at = failed.as_ref().map(|(index, _)| *index);
+    for (index, field) in fields.iter().enumerate() {
+        if failed_at == Some(index) {
+            break;
+        }
+        if seen & (1u128 << index) == 0 {
+            if field.optional {
+                decode(index, None)?;
+            } else {
+                return Err(DecodeError::new(DecodeErrorKind::Missing).in_member(&field.name));
+            }
+        }
+    }
+    match failed {
+        Some((_, e)) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// Fields one walk can track (one bit each); larger tables, which no seed
+/// type has, fall back to a lookup per field.
+const SEEN_BITS: usize = 128;
+
+/// [`decode_fields`] for tables too large for its bit set: one lookup per
+/// field, in schema order.
+fn decode_fields_by_lookup<'a>(
     v: Json<'a>,
     fields: &'static [Field],
     decode: &mut dyn FnMut(usize, Option<Json<'a>>) -> Result<(), DecodeError<'a>>,
@@ -356,4 +417,50 @@ pub fn decode_args<'a, T: Decode + Default>(
     mode: Mode,
 ) -> Result<T, DecodeError<'a>> {
     T::decode(arguments.unwrap_or(EMPTY_OBJECT), mode)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::codec::{decode_args, Mode};
+    use crate::json::Json;
+    use crate::qga::schema::{GuestFileWriteArgs, GuestSyncArgs};
+    use std::string::ToString;
+
+    fn err(args: &str) -> std::string::String {
+        let v = Json::parse(args.as_bytes()).unwrap();
+        decode_args::<GuestFileWriteArgs>(Some(v), Mode::Strict)
+            .unwrap_err()
+            .to_string()
+    }
+
+    /// Members are decoded in wire order, but the error reported is the one
+    /// QEMU's visitor meets first in schema order (handle, buf-b64, count).
+    #[test]
+    fn errors_come_in_schema_order_whatever_the_wire_order() {
+        assert_eq!(err(r#"{"buf-b64": 5}"#), "Parameter 'handle' is missing");
+        assert_eq!(
+            err(r#"{"buf-b64": 5, "handle": "x"}"#),
+            "Invalid parameter type for 'handle', expected: integer"
+        );
+        assert_eq!(
+            err(r#"{"count": "n", "buf-b64": 5, "handle": 1}"#),
+            "Invalid parameter type for 'buf-b64', expected: string"
+        );
+        assert_eq!(
+            err(r#"{"handle": 1, "buf-b64": "", "count": "n", "zz": 0}"#),
+            "Invalid parameter type for 'count', expected: integer"
+        );
+        assert_eq!(
+            err(r#"{"handle": 1, "buf-b64": "", "zz": 0}"#),
+            "Parameter 'zz' is unexpected"
+        );
+    }
+
+    #[test]
+    fn first_of_duplicate_members_wins_when_lenient() {
+        let v = Json::parse(br#"{"id": 1, "id": 2}"#).unwrap();
+        let args = decode_args::<GuestSyncArgs>(Some(v), Mode::Lenient).unwrap();
+        assert_eq!(args.id, 1);
+        assert!(decode_args::<GuestSyncArgs>(Some(v), Mode::Strict).is_err());
+    }
 }

@@ -191,7 +191,7 @@ impl Validator {
                 quote: b'"',
                 sub: Str::Plain,
                 ..
-            } => fast::plain_run(input),
+            } => crate::scan::plain_run(input),
             State::String {
                 quote,
                 sub: Str::Plain,
@@ -206,7 +206,7 @@ impl Validator {
             | State::KeyOrClose
             | State::Key
             | State::Colon
-            | State::CommaOrClose => fast::whitespace_run(input),
+            | State::CommaOrClose => crate::scan::whitespace_run(input),
             State::Number(Num::Int | Num::Frac | Num::ExpDigits) => input
                 .iter()
                 .position(|c| !c.is_ascii_digit())
@@ -597,72 +597,6 @@ impl Validator {
         } else {
             self.state = State::Literal { word, idx };
             Step::Continue
-        }
-    }
-}
-
-/// Word-at-a-time scans over safe code. The bit tricks are the classic
-/// "does this word contain a byte that is zero / less than n" tests.
-mod fast {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-
-    /// Some byte of `w` is zero.
-    #[inline]
-    fn has_zero(w: u64) -> bool {
-        w.wrapping_sub(ONES) & !w & HIGHS != 0
-    }
-
-    /// Some byte of `w` is below `n` (for `n <= 128`).
-    #[inline]
-    fn has_less(w: u64, n: u8) -> bool {
-        w.wrapping_sub(ONES.wrapping_mul(u64::from(n))) & !w & HIGHS != 0
-    }
-
-    #[inline]
-    fn word(input: &[u8], i: usize) -> Option<u64> {
-        let bytes: [u8; 8] = input.get(i..i + 8)?.try_into().ok()?;
-        Some(u64::from_le_bytes(bytes))
-    }
-
-    #[inline]
-    fn plain(b: u8) -> bool {
-        (0x20..0x80).contains(&b) && b != b'"' && b != b'\\'
-    }
-
-    /// Length of the run of printable ASCII other than `"` and `\`.
-    #[inline]
-    pub(super) fn plain_run(input: &[u8]) -> usize {
-        let mut i = 0;
-        while let Some(w) = word(input, i) {
-            let special = w & HIGHS != 0
-                || has_less(w, 0x20)
-                || has_zero(w ^ (ONES * u64::from(b'"')))
-                || has_zero(w ^ (ONES * u64::from(b'\\')));
-            if special {
-                break;
-            }
-            i += 8;
-        }
-        while input.get(i).is_some_and(|&b| plain(b)) {
-            i += 1;
-        }
-        i
-    }
-
-    /// Length of the run of JSON whitespace.
-    #[inline]
-    pub(super) fn whitespace_run(input: &[u8]) -> usize {
-        let mut i = 0;
-        loop {
-            // Indentation comes in runs of spaces after one newline.
-            if word(input, i) == Some(ONES * u64::from(b' ')) {
-                i += 8;
-            } else if input.get(i).is_some_and(|&b| super::is_whitespace(b)) {
-                i += 1;
-            } else {
-                return i;
-            }
         }
     }
 }

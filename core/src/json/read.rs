@@ -20,11 +20,12 @@ pub(crate) fn string_end(bytes: &[u8], i: usize) -> Option<usize> {
     let quote = *bytes.get(i)?;
     let mut j = i + 1;
     loop {
-        match *bytes.get(j)? {
-            b'\\' => j += 2,
-            b if b == quote => return Some(j + 1),
-            _ => j += 1,
+        // Jump over the content up to the next quote or escape.
+        j = crate::scan::quote_or_escape(bytes, j, quote)?;
+        if bytes.get(j) == Some(&quote) {
+            return Some(j + 1);
         }
+        j += 2;
     }
 }
 
