@@ -9,6 +9,20 @@ source scripts/setup.sh
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# Run a command with its output in target/<name>.log; show the log if it
+# fails, else only its "test result" lines.
+logged() {
+    local name=$1
+    shift
+    mkdir -p target
+    if ! "$@" > "target/$name.log" 2>&1; then
+        cat "target/$name.log"
+        echo "$name failed" >&2
+        exit 1
+    fi
+    grep "^test result" "target/$name.log" || true
+}
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -18,15 +32,12 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 step "cargo test (unit, corpus, property, real-peer tests)"
 cargo test --workspace --quiet
 
+step "stress: 100 MB of mixed traffic through the framer and each session, constant memory (release)"
+logged stress cargo test --release --quiet -p qwire-tests --test stress
+
 step "Miri: the core's unit tests under the interpreter (undefined behaviour, out-of-bounds)"
 if cargo +nightly miri --version >/dev/null 2>&1; then
-    mkdir -p target
-    if ! cargo +nightly miri test --quiet -p qwire --lib > target/miri.log 2>&1; then
-        cat target/miri.log
-        echo "Miri found a problem" >&2
-        exit 1
-    fi
-    grep "^test result" target/miri.log
+    logged miri cargo +nightly miri test --quiet -p qwire --lib
 else
     echo "SKIPPED: Miri is not available (see set-up warnings)"
 fi
