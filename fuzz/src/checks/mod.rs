@@ -1,0 +1,7 @@
+//! One module per fuzz target. Each `check(data)` panics (an `assert!`)
+//! when qwire breaks a promise on `data`, and is otherwise silent. Only
+//! `qwire`, `serde_json` and `std` are used, so the same files compile in
+//! the fuzz crate and, included by path, in the stable test suite.
+
+pub mod framer;
+pub mod oracle;
