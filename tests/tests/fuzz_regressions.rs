@@ -64,3 +64,8 @@ fn replay(target: &str, check: fn(&[u8])) {
 fn framer() {
     replay("framer", checks::framer::check);
 }
+
+#[test]
+fn differential() {
+    replay("differential", checks::differential::check);
+}

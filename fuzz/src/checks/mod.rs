@@ -3,5 +3,6 @@
 //! `qwire`, `serde_json` and `std` are used, so the same files compile in
 //! the fuzz crate and, included by path, in the stable test suite.
 
+pub mod differential;
 pub mod framer;
 pub mod oracle;
