@@ -69,3 +69,8 @@ fn framer() {
 fn differential() {
     replay("differential", checks::differential::check);
 }
+
+#[test]
+fn unescape() {
+    replay("unescape", checks::unescape::check);
+}

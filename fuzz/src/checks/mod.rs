@@ -6,3 +6,4 @@
 pub mod differential;
 pub mod framer;
 pub mod oracle;
+pub mod unescape;
