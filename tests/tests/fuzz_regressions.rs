@@ -74,3 +74,8 @@ fn differential() {
 fn unescape() {
     replay("unescape", checks::unescape::check);
 }
+
+#[test]
+fn json_pointer() {
+    replay("json_pointer", checks::json_pointer::check);
+}

@@ -5,5 +5,6 @@
 
 pub mod differential;
 pub mod framer;
+pub mod json_pointer;
 pub mod oracle;
 pub mod unescape;
