@@ -79,3 +79,8 @@ fn unescape() {
 fn json_pointer() {
     replay("json_pointer", checks::json_pointer::check);
 }
+
+#[test]
+fn envelope() {
+    replay("envelope", checks::envelope::check);
+}

@@ -4,6 +4,7 @@
 //! the fuzz crate and, included by path, in the stable test suite.
 
 pub mod differential;
+pub mod envelope;
 pub mod framer;
 pub mod json_pointer;
 pub mod oracle;
