@@ -69,7 +69,7 @@ for f in "$SRC"/jsontestsuite/test_parsing/*string*.json; do
     { printf '\x40'; head -c -2 "$f" | tail -c +3; } >"$OUT/unescape/seed-$(basename "$f")"
 done
 echo "seed-corpora: unescape: $(find "$OUT/unescape" -name 'seed-*' | wc -l) seeds"
-# writer: a 1024-byte buffer, then op 11 (`value`) with a 16-bit length.
+# writer: a 1020-byte buffer, then op 11 (`value`) with a 16-bit length.
 mkdir -p "$OUT/writer"
 while read -r name path; do
     size=$(stat -c %s "$path")

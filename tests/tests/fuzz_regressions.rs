@@ -84,3 +84,8 @@ fn json_pointer() {
 fn envelope() {
     replay("envelope", checks::envelope::check);
 }
+
+#[test]
+fn writer() {
+    replay("writer", checks::writer::check);
+}

@@ -9,3 +9,4 @@ pub mod framer;
 pub mod json_pointer;
 pub mod oracle;
 pub mod unescape;
+pub mod writer;
