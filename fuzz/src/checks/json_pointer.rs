@@ -13,7 +13,7 @@
 //!   followed by `0` or `1`, RFC 6901 §3) finds nothing;
 //! * where serde_json reads the document too (no duplicate keys), the
 //!   pointer finds what `serde_json::Value::pointer` finds, and so does the
-//!   pointer to every value in the document (up to 256 of them).
+//!   pointer to every value in the document (up to 64 of them).
 
 use super::oracle::{is_subslice, json_eq, serde_view, unique_keys};
 use qwire::framer::Config;
@@ -63,7 +63,7 @@ fn unvalidated(doc: &[u8], pointer: Option<&str>) {
     }
     // Every step moves forward, so no iteration can be longer than this.
     let bound = doc.len() + 1;
-    let starts = (0..doc.len().min(48)).map(Some).chain([None]);
+    let starts = (0..doc.len().min(16)).map(Some).chain([None]);
     for start in starts {
         let members = Members::resume(t, start);
         assert!(members.clone().count() <= bound, "members do not end");
@@ -111,9 +111,9 @@ fn valid_escapes(p: &str) -> bool {
     (0..b.len()).all(|i| b[i] != b'~' || matches!(b.get(i + 1), Some(b'0' | b'1')))
 }
 
-/// Pointers to every value of `v` (at most 256), escaped per RFC 6901.
+/// Pointers to every value of `v` (at most 64), escaped per RFC 6901.
 fn every_path(v: &Value, here: &mut String, out: &mut Vec<String>) {
-    if out.len() >= 256 {
+    if out.len() >= 64 {
         return;
     }
     out.push(here.clone());
