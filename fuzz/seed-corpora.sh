@@ -63,6 +63,7 @@ seed differential ''
 # json_pointer: the document alone (the target then checks every pointer
 # into it); unescape: a 64-byte output buffer, then string content.
 seed json_pointer ''
+seed typed ''
 mkdir -p "$OUT/unescape"
 for f in "$SRC"/jsontestsuite/test_parsing/*string*.json; do
     # `["content"]` → content (approximate for the few that differ).

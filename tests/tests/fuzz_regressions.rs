@@ -89,3 +89,8 @@ fn envelope() {
 fn writer() {
     replay("writer", checks::writer::check);
 }
+
+#[test]
+fn typed() {
+    replay("typed", checks::typed::check);
+}

@@ -8,5 +8,6 @@ pub mod envelope;
 pub mod framer;
 pub mod json_pointer;
 pub mod oracle;
+pub mod typed;
 pub mod unescape;
 pub mod writer;
