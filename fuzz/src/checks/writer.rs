@@ -189,12 +189,17 @@ fn value_alone(doc: &[u8]) {
     );
 }
 
+/// An open container of the model.
+enum Open {
+    Array(Vec<Value>),
+    /// Members so far, and the key waiting for its value.
+    Object(Map<String, Value>, Option<String>),
+}
+
 /// What the writer must do, apart from running out of room.
 #[derive(Default)]
 struct Model {
-    /// Open containers: an array's items, or an object's members and the
-    /// key waiting for its value.
-    stack: Vec<(Vec<Value>, Option<(Map<String, Value>, Option<String>)>)>,
+    stack: Vec<Open>,
     /// The finished top-level value; `None` inside after an unknown value.
     done: Option<Value>,
     finished: bool,
@@ -204,11 +209,11 @@ struct Model {
 
 impl Model {
     fn in_object(&self) -> bool {
-        matches!(self.stack.last(), Some((_, Some(_))))
+        matches!(self.stack.last(), Some(Open::Object(..)))
     }
 
     fn after_key(&self) -> bool {
-        matches!(self.stack.last(), Some((_, Some((_, Some(_))))))
+        matches!(self.stack.last(), Some(Open::Object(_, Some(_))))
     }
 
     /// The error a value here must give, if any.
@@ -244,8 +249,8 @@ impl Model {
                 self.done = Some(v);
                 self.finished = true;
             }
-            Some((items, None)) => items.push(v),
-            Some((_, Some((map, key)))) => {
+            Some(Open::Array(items)) => items.push(v),
+            Some(Open::Object(map, key)) => {
                 map.insert(key.take().expect("model: key before value"), v);
             }
         }
@@ -253,17 +258,17 @@ impl Model {
 
     fn apply(&mut self, op: &Op) {
         match op {
-            Op::BeginObject => self.stack.push((Vec::new(), Some((Map::new(), None)))),
-            Op::BeginArray => self.stack.push((Vec::new(), None)),
+            Op::BeginObject => self.stack.push(Open::Object(Map::new(), None)),
+            Op::BeginArray => self.stack.push(Open::Array(Vec::new())),
             Op::EndObject | Op::EndArray => {
                 let v = match self.stack.pop().expect("model: open container") {
-                    (_, Some((map, _))) => Value::Object(map),
-                    (items, None) => Value::Array(items),
+                    Open::Object(map, _) => Value::Object(map),
+                    Open::Array(items) => Value::Array(items),
                 };
                 self.push(v);
             }
             Op::Key(k) => {
-                if let Some((_, Some((_, key)))) = self.stack.last_mut() {
+                if let Some(Open::Object(_, key)) = self.stack.last_mut() {
                     *key = Some(k.clone());
                 }
             }
@@ -337,7 +342,7 @@ fn run(
         assert_eq!(w.error(), first, "error() after {op:?}");
     }
     let written = w.as_bytes().to_vec();
-    if let Some(m) = model.as_deref_mut() {
+    if let Some(m) = model {
         if m.unknown {
             m.done = None;
         }
