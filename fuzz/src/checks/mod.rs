@@ -1,0 +1,13 @@
+//! One module per fuzz target. Each `check(data)` panics (an `assert!`)
+//! when qwire breaks a promise on `data`, and is otherwise silent. Only
+//! `qwire`, `serde_json` and `std` are used, so the same files compile in
+//! the fuzz crate and, included by path, in the stable test suite.
+
+pub mod differential;
+pub mod envelope;
+pub mod framer;
+pub mod json_pointer;
+pub mod oracle;
+pub mod typed;
+pub mod unescape;
+pub mod writer;
