@@ -254,13 +254,22 @@ impl<'a> Str<'a> {
 
     /// Compare with one JSON Pointer segment (`~1` is `/`, `~0` is `~`).
     pub(crate) fn eq_pointer_segment(&self, segment: &str) -> bool {
+        // RFC 6901 allows only `~0` and `~1`; a segment with any other `~`
+        // names no member at all.
+        let bytes = segment.as_bytes();
+        let valid = bytes
+            .iter()
+            .enumerate()
+            .filter(|(_, &b)| b == b'~')
+            .all(|(i, _)| matches!(bytes.get(i + 1), Some(b'0' | b'1')));
+        if !valid {
+            return false;
+        }
         let mut wanted = segment.chars();
         let decoded = core::iter::from_fn(move || match wanted.next()? {
             '~' => match wanted.next() {
                 Some('1') => Some('/'),
-                Some('0') => Some('~'),
-                // An invalid pointer escape can match nothing.
-                _ => Some('\u{fffe}'),
+                _ => Some('~'),
             },
             c => Some(c),
         });

@@ -68,6 +68,12 @@ fn members_elements_get_pointer() {
     assert_eq!(odd.pointer("/a~1b").and_then(|j| j.as_i64()), Some(1));
     assert_eq!(odd.pointer("/c~0d").and_then(|j| j.as_i64()), Some(2));
     assert_eq!(odd.pointer("/e").and_then(|j| j.as_i64()), Some(3));
+    // An invalid escape names nothing, even a key holding U+FFFE (found by
+    // reading the json_pointer fuzz target's check; fuzz/regressions too).
+    let fffe = parse(r#"{"\uFFFE": 1, "~": 2, "~2": 3}"#);
+    assert_eq!(fffe.pointer("/~2"), None);
+    assert_eq!(fffe.pointer("/~"), None);
+    assert_eq!(fffe.pointer("/~0").and_then(|j| j.as_i64()), Some(2));
     assert_eq!(parse("[]").elements().count(), 0);
     assert_eq!(parse("{}").members().count(), 0);
     assert_eq!(parse("5").members().count(), 0);
