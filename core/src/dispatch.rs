@@ -246,8 +246,9 @@ fn lexer_accepts(b: u8) -> bool {
 enum Wording<'t> {
     /// `JSON parse error, stray '<token>'` (plus U+FFFD for a sentinel).
     Stray { token: Token<'t>, sentinel: bool },
-    /// `JSON parse error, invalid keyword '<token>'`.
-    Keyword(Token<'t>),
+    /// `JSON parse error, invalid keyword '<token>'`, without the offending
+    /// byte (`drop_last` is 1 when the token, not cut short, ends with it).
+    Keyword { token: Token<'t>, drop_last: usize },
     /// A fixed text.
     Plain(&'static str),
 }
@@ -260,7 +261,7 @@ fn wording<'t>(event: &Event<'t>) -> Option<Wording<'t>> {
         },
         Event::TooLarge { .. } => Wording::Plain("JSON token size limit exceeded"),
         Event::Error { error, token } => {
-            let last = token.tail.last().copied().unwrap_or(0);
+            let last = error.byte;
             match error.kind {
                 ErrorKind::Depth => Wording::Plain("JSON nesting depth limit exceeded"),
                 // Only strings can hold UTF-8 errors; QEMU's lexer passes the
@@ -272,7 +273,10 @@ fn wording<'t>(event: &Event<'t>) -> Option<Wording<'t>> {
                     Wording::Plain("JSON parse error, invalid escape sequence in string")
                 }
                 ErrorKind::Literal if lexer_accepts(last) && !last.is_ascii_lowercase() => {
-                    Wording::Keyword(token)
+                    Wording::Keyword {
+                        token,
+                        drop_last: usize::from(token.bytes().last() == Some(last)),
+                    }
                 }
                 ErrorKind::Syntax if lexer_accepts(last) => Wording::Plain(match error.expected {
                     Expected::TopLevel | Expected::Value => "JSON parse error, expecting value",
@@ -332,8 +336,8 @@ pub fn write_framing_error(w: &mut JsonWriter<'_>, event: &Event<'_>) -> Result<
                 .chain(b"'".iter().copied());
             w.string_lossy(bytes)?;
         }
-        Wording::Keyword(token) => {
-            let text = TokenBytes::quoted(token, 1);
+        Wording::Keyword { token, drop_last } => {
+            let text = TokenBytes::quoted(token, drop_last);
             let bytes = b"JSON parse error, invalid keyword '"
                 .iter()
                 .copied()

@@ -7,6 +7,22 @@
 #[path = "../../fuzz/src/checks/mod.rs"]
 mod checks;
 
+// `checks::c_json` calls the C ABI's JSON functions, compiled here from the
+// ffi crate's sources as in the fuzz crate (see fuzz/src/lib.rs).
+extern crate qwire as qw;
+
+#[allow(non_camel_case_types, dead_code, missing_docs)]
+#[path = "../../ffi/src/status.rs"]
+mod status;
+
+#[allow(dead_code, unused_imports, unused_macros)]
+#[path = "../../ffi/src/storage.rs"]
+mod storage;
+
+#[allow(non_camel_case_types, dead_code)]
+#[path = "../../ffi/src/json.rs"]
+mod json;
+
 use std::path::PathBuf;
 
 /// The kept inputs of one target, sorted (an absent folder is an error: a
@@ -93,4 +109,29 @@ fn writer() {
 #[test]
 fn typed() {
     replay("typed", checks::typed::check);
+}
+
+#[test]
+fn qga_agent() {
+    replay("qga_agent", checks::qga_agent::check);
+}
+
+#[test]
+fn qga_client() {
+    replay("qga_client", checks::qga_client::check);
+}
+
+#[test]
+fn qmp_client() {
+    replay("qmp_client", checks::qmp_client::check);
+}
+
+#[test]
+fn qmp_server() {
+    replay("qmp_server", checks::qmp_server::check);
+}
+
+#[test]
+fn c_json() {
+    replay("c_json", checks::c_json::check);
 }

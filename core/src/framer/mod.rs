@@ -169,6 +169,8 @@ pub struct FrameError {
     pub at: u64,
     /// What the grammar wanted there.
     pub expected: Expected,
+    /// The offending byte itself.
+    pub byte: u8,
 }
 
 impl fmt::Display for FrameError {
@@ -180,10 +182,14 @@ impl fmt::Display for FrameError {
 /// The text of the token that was being read when an error or a sentinel
 /// interrupted it (QEMU quotes it in its `stray '...'` error replies).
 ///
-/// It may be split: `head` is the part stored from earlier chunks, `tail`
-/// the part in the current chunk. For an error, `tail` ends with the
-/// offending byte; for a sentinel the 0xFF is not included. When the token
-/// belonged to a value too large to store, `head` is empty.
+/// It may be split: `head` is the part kept from earlier chunks, `tail`
+/// the part in the current chunk. Together they are the token's first
+/// bytes, up to the framer's capacity, whatever the chunking: the whole
+/// token if it fits the buffer (for an error, ending with the offending
+/// byte; for a sentinel, without the 0xFF), else its first
+/// [`Framer::capacity`] bytes. This holds inside values too large to store
+/// as well: once a value outgrows the buffer, the buffer keeps the current
+/// token instead.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Token<'a> {
     /// Bytes from earlier chunks.
@@ -319,7 +325,10 @@ pub struct Framer<'b> {
     value_start: u64,
     /// Stream offset of the current token's first byte.
     token_start: u64,
-    /// Bytes of the current value held in `buf` (from earlier chunks).
+    /// Bytes held at the start of `buf` from earlier chunks: of the current
+    /// value while `storing`; otherwise of the current token, cut to the
+    /// buffer's size (so an error inside a value too large to store still
+    /// quotes the same text however the input was cut).
     stored: usize,
     /// The current value still fits the buffer (otherwise it is only
     /// validated, not stored).
@@ -394,15 +403,27 @@ impl<'b> Framer<'b> {
                     self.token_start = self.value_start;
                     segment = i;
                     started_here = true;
-                    self.discard();
+                    self.stored = 0;
+                    self.storing = true;
                 }
                 Step::Done => return self.complete(input, base, segment, started_here, i + 1),
                 Step::DoneBefore => return self.complete(input, base, segment, started_here, i),
                 Step::Error(fault) => {
                     let at = base + i as u64;
                     let token = if fault.in_token {
-                        let held = Held::of(self.buf, self.storing, self.stored, self.value_start);
-                        token_text(held, input, base, self.token_start, i + 1)
+                        token_text(
+                            Held::of(
+                                self.buf,
+                                self.storing,
+                                self.stored,
+                                self.value_start,
+                                self.token_start,
+                            ),
+                            input,
+                            base,
+                            self.token_start,
+                            i + 1,
+                        )
                     } else {
                         Token {
                             head: &[],
@@ -430,6 +451,7 @@ impl<'b> Framer<'b> {
                                 kind: fault.kind,
                                 at,
                                 expected: fault.expected,
+                                byte: b,
                             },
                             token,
                         },
@@ -439,7 +461,7 @@ impl<'b> Framer<'b> {
             i += 1;
         }
         if self.v.in_value() {
-            self.stash(input.get(segment..).unwrap_or_default());
+            self.stash(input, base, segment);
         }
         self.pos = base + input.len() as u64;
         Fed {
@@ -482,8 +504,19 @@ impl<'b> Framer<'b> {
 
     fn sentinel<'a>(&'a mut self, input: &'a [u8], base: u64, i: usize) -> Fed<'a> {
         let token = if self.v.in_token() {
-            let held = Held::of(self.buf, self.storing, self.stored, self.value_start);
-            token_text(held, input, base, self.token_start, i)
+            token_text(
+                Held::of(
+                    self.buf,
+                    self.storing,
+                    self.stored,
+                    self.value_start,
+                    self.token_start,
+                ),
+                input,
+                base,
+                self.token_start,
+                i,
+            )
         } else {
             Token::default()
         };
@@ -538,17 +571,44 @@ impl<'b> Framer<'b> {
         }
     }
 
-    /// Keep the part of a value that this chunk holds, if it still fits.
-    fn stash(&mut self, part: &[u8]) {
-        if !self.storing {
+    /// At the end of a chunk inside a value: keep the part of the value
+    /// that this chunk holds (from index `segment` of `input`) if it still
+    /// fits; otherwise keep only the current token's first bytes.
+    fn stash(&mut self, input: &[u8], base: u64, segment: usize) {
+        let part = input.get(segment..).unwrap_or_default();
+        if self.storing && crate::bytes::copy_at(self.buf, self.stored, part) {
+            self.stored += part.len();
             return;
         }
-        if crate::bytes::copy_at(self.buf, self.stored, part) {
-            self.stored += part.len();
+        // The value is too large from here on; the buffer is free to hold
+        // the token. Its bytes from earlier chunks are either the end of
+        // the stored value (moved to the front) or already kept.
+        let (kept, from) = if !self.v.in_token() {
+            (0, input.len())
+        } else if self.token_start >= base {
+            (
+                0,
+                usize::try_from(self.token_start - base).unwrap_or(usize::MAX),
+            )
+        } else if self.storing {
+            let off = usize::try_from(self.token_start.saturating_sub(self.value_start))
+                .unwrap_or(usize::MAX);
+            match self.buf.get_mut(..self.stored) {
+                Some(stored) if off <= stored.len() => {
+                    stored.copy_within(off.., 0);
+                    (stored.len() - off, 0)
+                }
+                _ => (0, 0),
+            }
         } else {
-            self.storing = false;
-            self.stored = 0;
-        }
+            (self.stored, 0)
+        };
+        let part = input.get(from..).unwrap_or_default();
+        let room = self.buf.len().saturating_sub(kept);
+        let take = part.get(..room).unwrap_or(part);
+        crate::bytes::copy_at(self.buf, kept, take);
+        self.storing = false;
+        self.stored = kept + take.len();
     }
 }
 
@@ -587,6 +647,7 @@ pub(crate) fn validate_one(
                     kind: fault.kind,
                     at: i as u64,
                     expected: fault.expected,
+                    byte: b,
                 }))
             }
         }
@@ -599,43 +660,47 @@ pub(crate) fn validate_one(
     }
 }
 
-/// The stored head of the current value and its stream offset.
+/// Bytes held in the buffer from earlier chunks (the stored value, or the
+/// kept token) and the stream offset of the first.
 #[derive(Clone, Copy)]
 struct Held<'a> {
     bytes: &'a [u8],
     start: u64,
+    /// The buffer's size: the most of a token that is quoted.
+    capacity: usize,
 }
 
 impl<'a> Held<'a> {
-    /// What `buf` holds of the current value (nothing once it outgrew it).
-    /// A free constructor over fields, so the borrow stays on `buf` alone.
-    fn of(buf: &'a [u8], storing: bool, stored: usize, start: u64) -> Self {
+    /// What `framer.buf` holds of the current value or token. A free
+    /// constructor over fields, so the borrow stays on `buf` alone.
+    fn of(buf: &'a [u8], storing: bool, stored: usize, value_start: u64, token_start: u64) -> Self {
         Held {
-            bytes: if storing {
-                buf.get(..stored).unwrap_or_default()
-            } else {
-                &[]
-            },
-            start,
+            bytes: buf.get(..stored).unwrap_or_default(),
+            start: if storing { value_start } else { token_start },
+            capacity: buf.len(),
         }
     }
 }
 
 /// The token from stream offset `start` up to index `end` of `input`, whose
-/// first byte is at stream offset `base`.
+/// first byte is at stream offset `base`; cut to the buffer's capacity so
+/// that the text does not depend on the chunking.
 fn token_text<'a>(held: Held<'a>, input: &'a [u8], base: u64, start: u64, end: usize) -> Token<'a> {
-    if start >= base {
+    let (head, tail) = if start >= base {
         let from = usize::try_from(start - base).unwrap_or(usize::MAX);
-        Token {
-            head: &[],
-            tail: input.get(from..end).unwrap_or_default(),
-        }
+        (&[][..], input.get(from..end).unwrap_or_default())
     } else {
         let from = usize::try_from(start.saturating_sub(held.start)).unwrap_or(usize::MAX);
-        Token {
-            head: held.bytes.get(from..).unwrap_or_default(),
-            tail: input.get(..end).unwrap_or_default(),
-        }
+        (
+            held.bytes.get(from..).unwrap_or_default(),
+            input.get(..end).unwrap_or_default(),
+        )
+    };
+    let head = head.get(..held.capacity).unwrap_or(head);
+    let room = held.capacity.saturating_sub(head.len());
+    Token {
+        head,
+        tail: tail.get(..room).unwrap_or(tail),
     }
 }
 

@@ -353,6 +353,35 @@ fn token_spans_chunks() {
 }
 
 #[test]
+fn token_in_a_value_too_large_is_quoted_the_same_however_cut() {
+    // Found by the qmp_server fuzz target: once a value outgrew the buffer,
+    // the part of the current token from earlier chunks used to be lost, so
+    // the quoted text depended on the chunking. The buffer now keeps the
+    // token instead (its first `capacity` bytes).
+    let input = b"{\"pad\":\"0123456789abcdef\",\"k\":\"abcdefgh\x01 {}";
+    let events = all_chunks(input, 16, D);
+    assert_eq!(events[0], err(ErrorKind::Control, 39, b"\"abcdefgh\x01"));
+    assert_eq!(events[1], frame(41, b"{}"));
+
+    // A token longer than the buffer: its first 16 bytes, however cut.
+    let input = b"{\"pad\":\"0123456789abcdefghij\x01 {}";
+    let events = all_chunks(input, 16, D);
+    assert_eq!(events[0], err(ErrorKind::Control, 28, b"\"0123456789abcde"));
+
+    // The value outgrows the buffer in the middle of the token: the
+    // stored prefix moves to the front of the buffer.
+    let input = b"[\"0123456789\x01]";
+    assert_eq!(
+        all_chunks(input, 8, D)[0],
+        err(ErrorKind::Control, 12, b"\"0123456")
+    );
+    assert_eq!(
+        all_chunks(input, 12, D)[0],
+        err(ErrorKind::Control, 12, b"\"0123456789\x01")
+    );
+}
+
+#[test]
 fn validate_one_rules() {
     use crate::json::{Json, ParseError};
     assert!(Json::parse(b" {\"a\": [1, 2.5e-3, null]} \n").is_ok());

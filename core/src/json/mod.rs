@@ -254,6 +254,7 @@ pub(crate) fn sentinel_error(at: u64) -> ParseError {
         kind: ErrorKind::Syntax,
         at,
         expected: crate::framer::Expected::TopLevel,
+        byte: 0xff,
     })
 }
 
