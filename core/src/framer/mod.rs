@@ -410,26 +410,16 @@ impl<'b> Framer<'b> {
                 Step::DoneBefore => return self.complete(input, base, segment, started_here, i),
                 Step::Error(fault) => {
                     let at = base + i as u64;
-                    let token = if fault.in_token {
-                        token_text(
-                            Held::of(
-                                self.buf,
-                                self.storing,
-                                self.stored,
-                                self.value_start,
-                                self.token_start,
-                            ),
-                            input,
-                            base,
-                            self.token_start,
-                            i + 1,
-                        )
-                    } else {
-                        Token {
-                            head: &[],
-                            tail: input.get(i..=i).unwrap_or_default(),
-                        }
-                    };
+                    // Outside a token, the offending byte is a token of its own.
+                    let start = if fault.in_token { self.token_start } else { at };
+                    let held = Held::of(
+                        self.buf,
+                        self.storing,
+                        self.stored,
+                        self.value_start,
+                        self.token_start,
+                    );
+                    let token = token_text(held, input, base, start, i + 1);
                     // `{` or `[` starts the next value rather than being
                     // skipped, unless it was rejected at the top level itself
                     // (which could otherwise repeat forever).

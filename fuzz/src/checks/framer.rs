@@ -18,10 +18,10 @@ use qwire::json::Json;
 pub enum Out {
     /// A frame at a stream offset.
     Frame(usize, Vec<u8>),
-    /// A 0xFF at this offset.
-    Sentinel(usize),
-    /// A rejected byte.
-    Error(ErrorKind, usize),
+    /// A 0xFF at this offset, and the token it interrupted.
+    Sentinel(usize, Vec<u8>),
+    /// A rejected byte, and the token it ended.
+    Error(ErrorKind, usize, Vec<u8>),
     /// A skipped value: offset and length.
     TooLarge(usize, usize),
     /// The stream ended inside the value starting here.
@@ -94,8 +94,8 @@ pub fn run(input: &[u8], cap: usize, config: Config, chunks: &[usize]) -> Vec<Ou
                     let at = offset(at);
                     assert_eq!(input.get(at), Some(&0xff), "sentinel on another byte");
                     assert_eq!(base + fed.consumed, at + 1, "sentinel not consumed");
-                    token_before(input, at, token);
-                    out.push(Out::Sentinel(at));
+                    token_before(input, at, token, cap);
+                    out.push(Out::Sentinel(at, token.bytes().collect()));
                 }
                 Event::Error { error, token } => {
                     let at = offset(error.at);
@@ -103,9 +103,10 @@ pub fn run(input: &[u8], cap: usize, config: Config, chunks: &[usize]) -> Vec<Ou
                         (base..base + rest.len()).contains(&at),
                         "error outside the chunk"
                     );
-                    token_before(input, at + 1, token);
-                    assert!(!token.is_empty(), "error token lacks the byte");
-                    out.push(Out::Error(error.kind, at));
+                    token_before(input, at + 1, token, cap);
+                    assert!(!token.is_empty() || cap == 0, "error token lacks the byte");
+                    assert_eq!(input[at], error.byte, "error names another byte");
+                    out.push(Out::Error(error.kind, at, token.bytes().collect()));
                 }
                 Event::TooLarge { at, len } => out.push(Out::TooLarge(offset(at), offset(len))),
             }
@@ -127,18 +128,23 @@ fn offset(v: u64) -> usize {
     usize::try_from(v).expect("offset fits usize")
 }
 
-/// A token is the stream's bytes just before `end`.
-fn token_before(input: &[u8], end: usize, token: Token<'_>) {
+/// A token is the stream's bytes just before `end`, cut to the buffer's
+/// capacity: all of them if they fit, else the first `cap` (then they are
+/// somewhere earlier in the stream).
+fn token_before(input: &[u8], end: usize, token: Token<'_>, cap: usize) {
     let text: Vec<u8> = token.bytes().collect();
     assert_eq!(text.len(), token.len());
+    assert!(text.len() <= cap, "token longer than the buffer");
     let start = end
         .checked_sub(text.len())
         .expect("token longer than the stream");
-    assert_eq!(
-        &input[start..end],
-        &text[..],
-        "token is not the stream's bytes"
-    );
+    if input[start..end] != text[..] {
+        assert_eq!(text.len(), cap, "token is not the stream's bytes");
+        assert!(
+            input[..end - 1].windows(cap).any(|w| w == &text[..]),
+            "a cut token is not the stream's bytes"
+        );
+    }
 }
 
 /// What the outcomes of a whole stream promise.
@@ -150,7 +156,7 @@ fn outcomes(input: &[u8], cap: usize, config: Config, all: &[Out]) {
     for (n, o) in all.iter().enumerate() {
         let at = match *o {
             Out::Frame(at, _) | Out::TooLarge(at, _) => at,
-            Out::Sentinel(at) | Out::Error(_, at) | Out::Incomplete(at) => at,
+            Out::Sentinel(at, _) | Out::Error(_, at, _) | Out::Incomplete(at) => at,
         };
         assert!(at >= last_at, "offsets go back: {o:?} after {last_at}");
         last_at = at;
@@ -164,8 +170,8 @@ fn outcomes(input: &[u8], cap: usize, config: Config, all: &[Out]) {
                 assert!(*len > cap, "TooLarge of {len} bytes fits {cap}");
                 value(input, config, *at, *len, &mut value_end);
             }
-            Out::Sentinel(at) => sentinels.push(*at),
-            Out::Error(_, at) => assert_ne!(input[*at], 0xff, "0xFF reported as an error"),
+            Out::Sentinel(at, _) => sentinels.push(*at),
+            Out::Error(_, at, _) => assert_ne!(input[*at], 0xff, "0xFF reported as an error"),
             Out::Incomplete(at) => {
                 assert_eq!(n + 1, all.len(), "Incomplete is not last");
                 assert!(*at < input.len());
