@@ -90,6 +90,22 @@ else
     echo "SKIPPED: thumbv7em-none-eabihf target not installed (see set-up warnings)"
 fi
 
+step "fuzz smoke: every cargo-fuzz target for ${FUZZ_SECONDS:-10} s on its seeds and kept regressions"
+# A crash fails the run and names the input; if fuzzing cannot work on this
+# machine the script says so in a banner and the other steps decide.
+rc=0
+FUZZ_SECONDS=${FUZZ_SECONDS:-10} scripts/fuzz-smoke.sh > target/fuzz-smoke.log 2>&1 || rc=$?
+grep -E '^fuzz-smoke: ([a-z_]+: (Done|CRASH)|[0-9]+ targets|OK|FAILED)|SKIPPED' target/fuzz-smoke.log || true
+if grep -q 'FUZZING SKIPPED' target/fuzz-smoke.log; then
+    grep -A2 'FUZZING SKIPPED' target/fuzz-smoke.log
+    QWIRE_MISSING="${QWIRE_MISSING}${QWIRE_MISSING:+; }fuzz smoke run"
+fi
+if [ "$rc" -ne 0 ]; then
+    tail -60 target/fuzz-smoke.log
+    echo "fuzz smoke failed" >&2
+    exit 1
+fi
+
 step "done"
 if [ -n "${QWIRE_MISSING}" ]; then
     printf '\n!!! Parts of the run were skipped: %s\n' "$QWIRE_MISSING" >&2

@@ -231,7 +231,9 @@ pub fn write_error(
 
 /// Longest token quoted back in a `stray '...'` message. QEMU quotes the
 /// whole token; a bounded quote keeps every error reply within a small
-/// output buffer.
+/// output buffer. The framer's [`Token`] is itself cut to the input
+/// buffer's size, so with a smaller buffer the quote is shorter; either
+/// way it is the same however the input was cut into chunks.
 pub const MAX_QUOTED_TOKEN: usize = 256;
 
 /// Bytes QEMU's lexer can start or continue a token with. A byte outside

@@ -8,6 +8,8 @@
 //!
 //! * every `Return`/`Error` names a command that is in flight and not
 //!   abandoned, and completes it; `Late` names an abandoned one;
+//! * a `Return`/`Error` whose reply carries an integer `id` names that id
+//!   (the bytes consumed since the previous event end with the reply);
 //! * never more than `N` commands in flight; ids never repeat;
 //! * every call consumes input (or ends it), never more than given;
 //! * what happens does not depend on how the input is cut.
@@ -49,6 +51,8 @@ fn run(
     let mut abandoned: BTreeSet<u64> = BTreeSet::new();
     let mut used_ids: BTreeSet<u64> = BTreeSet::new();
     let mut completed = 0usize;
+    // The bytes consumed since the last event: they end with its message.
+    let mut since_event: Vec<u8> = Vec::new();
     // Act only after something happened, never because a chunk ended:
     // otherwise the cut of the input would decide how many commands fly.
     let mut may_send = false;
@@ -71,6 +75,7 @@ fn run(
             let fed = client.feed(rest);
             assert!(fed.consumed <= rest.len());
             let consumed = fed.consumed;
+            since_event.extend_from_slice(&rest[..consumed]);
             // Owned first: the event borrows the client.
             let got = match fed.event {
                 ClientEvent::Greeting(_) => Some(Seen::Greeting),
@@ -102,6 +107,9 @@ fn run(
                 }
                 Some(Seen::Negotiated(oob)) => assert!(!oob || want_oob),
                 Some(Seen::Return(id) | Seen::Error(id)) => {
+                    if let Some(said) = reply_id(&since_event) {
+                        assert_eq!(said, *id, "reply with id {said} completed command {id}");
+                    }
                     complete(*id, &mut flying, &abandoned);
                     completed += 1;
                 }
@@ -119,6 +127,9 @@ fn run(
                 }
                 completed += 1;
             }
+            if got.is_some() {
+                since_event.clear();
+            }
             may_send |= got.is_some();
             if consumed == 0 {
                 assert!(got.is_some(), "no progress");
@@ -129,6 +140,14 @@ fn run(
     }
     assert_eq!(client.in_flight(), flying.len());
     seen
+}
+
+/// The integer `id` of the reply that `consumed` ends with, when serde_json
+/// reads it as one object after whitespace (anything else, e.g. a sentinel
+/// or garbage skipped before it, is not judged here).
+fn reply_id(consumed: &[u8]) -> Option<u64> {
+    let v: serde_json::Value = serde_json::from_slice(consumed).ok()?;
+    v.get("id")?.as_u64()
 }
 
 pub fn check(data: &[u8]) {
