@@ -585,8 +585,7 @@ impl<'b> Framer<'b> {
                 .unwrap_or(usize::MAX);
             match self.buf.get_mut(..self.stored) {
                 Some(stored) if off <= stored.len() => {
-                    stored.copy_within(off.., 0);
-                    (stored.len() - off, 0)
+                    (crate::bytes::move_to_front(stored, off), 0)
                 }
                 _ => (0, 0),
             }
