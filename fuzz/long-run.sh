@@ -50,18 +50,21 @@ for i in "${!pids[@]}"; do
     wait "${pids[$i]}" || failed+=("${names[$i]}")
 done
 
-echo "| target | seconds | executions | exec/s | cov | ft | corpus | crashes |"
+echo "| target | seconds | executions | exec/s | cov (start → end) | ft (start → end) | corpus units | crashes |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for t in "${targets[@]}"; do
     log=logs/$t.log
     execs=$(grep -ao 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || echo '?')
     rate=$(grep -ao 'stat::average_exec_per_sec: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || echo '?')
     last=$(grep -aE '^#[0-9]+' "$log" | tail -1)
+    first=$(grep -a 'INITED' "$log" | head -1)
+    cov0=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$first")
+    ft0=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$first")
     cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
     ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
     corp=$(sed -n 's/.* corp: \([0-9]*\).*/\1/p' <<<"$last")
     crash=$(find "artifacts/$t" -type f 2>/dev/null | wc -l)
-    echo "| \`$t\` | $secs | $execs | $rate | $cov | $ft | $corp | $crash |"
+    echo "| \`$t\` | $secs | $execs | $rate | $cov0 → $cov | $ft0 → $ft | $corp | $crash |"
 done
 if [ ${#failed[@]} -gt 0 ]; then
     echo "long-run: CRASHED: ${failed[*]} (inputs in fuzz/artifacts/)" >&2
