@@ -166,28 +166,6 @@ fn json_number(t: &[u8]) -> bool {
     i == t.len()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::{huge_numbers_as_zero, json_number};
-
-    #[test]
-    fn only_grammatical_numbers_beyond_f64_become_zero() {
-        assert_eq!(
-            huge_numbers_as_zero(br#"{"id":1E446744073709551615,"s":"1e999","n":[-1e400,2]}"#)
-                .as_deref(),
-            Some(&br#"{"id":0,"s":"1e999","n":[0,2]}"#[..])
-        );
-        assert_eq!(huge_numbers_as_zero(br#"{"a":1e308,"b":"\"1e999"}"#), None);
-        assert_eq!(huge_numbers_as_zero(b"[01e999]"), None);
-        for ok in ["0", "-0", "1.5e-3", "10E+2", "-12.0"] {
-            assert!(json_number(ok.as_bytes()), "{ok}");
-        }
-        for bad in ["01", "-", "1.", ".5", "1e", "1e+", "--1", "1.2.3"] {
-            assert!(!json_number(bad.as_bytes()), "{bad}");
-        }
-    }
-}
-
 /// `whole` and `chunked` (two runs' output, lines of text) are the same;
 /// on a difference, the panic shows the first differing line of each.
 pub fn same_output(whole: &[u8], chunked: &[u8], what: &str) {
@@ -208,4 +186,26 @@ pub fn same_output(whole: &[u8], chunked: &[u8], what: &str) {
         whole.len(),
         chunked.len()
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{huge_numbers_as_zero, json_number};
+
+    #[test]
+    fn only_grammatical_numbers_beyond_f64_become_zero() {
+        assert_eq!(
+            huge_numbers_as_zero(br#"{"id":1E446744073709551615,"s":"1e999","n":[-1e400,2]}"#)
+                .as_deref(),
+            Some(&br#"{"id":0,"s":"1e999","n":[0,2]}"#[..])
+        );
+        assert_eq!(huge_numbers_as_zero(br#"{"a":1e308,"b":"\"1e999"}"#), None);
+        assert_eq!(huge_numbers_as_zero(b"[01e999]"), None);
+        for ok in ["0", "-0", "1.5e-3", "10E+2", "-12.0"] {
+            assert!(json_number(ok.as_bytes()), "{ok}");
+        }
+        for bad in ["01", "-", "1.", ".5", "1e", "1e+", "--1", "1.2.3"] {
+            assert!(!json_number(bad.as_bytes()), "{bad}");
+        }
+    }
 }
