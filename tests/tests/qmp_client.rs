@@ -112,6 +112,32 @@ fn what_the_client_writes() {
 }
 
 #[test]
+fn negotiation_reply_too_large_ends_the_negotiation_and_a_retry_works() {
+    let mut frame = [0u8; 256];
+    let mut c = Client::<2>::new(&mut frame);
+    let mut out = [0u8; 256];
+    assert_eq!(
+        feed_all(&mut c, GREETING_NO_OOB),
+        [Got::Greeting(Some((10, 0, 0)), false)]
+    );
+    let n = c.negotiate(false, &mut out).unwrap();
+    assert_eq!(wrote(&out, n), r#"{"execute":"qmp_capabilities","id":0}"#);
+    let mut big = br#"{"return": {"pad": ""#.to_vec();
+    big.extend(std::iter::repeat_n(b'x', 300));
+    big.extend_from_slice(br#""}, "id": 0}"#);
+    let len = big.len() as u64;
+    assert_eq!(feed_all(&mut c, &big), [Got::TooLarge { id: Some(0), len }]);
+    assert_eq!(c.state(), ClientState::Greeted);
+    let n = c.negotiate(false, &mut out).unwrap();
+    assert_eq!(wrote(&out, n), r#"{"execute":"qmp_capabilities","id":1}"#);
+    assert_eq!(
+        feed_all(&mut c, br#"{"return": {}, "id": 1}"#),
+        [Got::Negotiated { oob: false }]
+    );
+    assert_eq!(c.state(), ClientState::Ready);
+}
+
+#[test]
 fn negotiation_outcomes() {
     let mut frame = [0u8; 1024];
     let mut c = Client::<2>::new(&mut frame);

@@ -358,7 +358,11 @@ impl<'b, const N: usize> Client<'b, N> {
 
     /// Write `qmp_capabilities` into `out` (with `enable: ["oob"]` when
     /// `want_oob` and the greeting offered it). Completed by
-    /// [`ClientEvent::Negotiated`] or [`ClientEvent::NegotiationFailed`].
+    /// [`ClientEvent::Negotiated`] or [`ClientEvent::NegotiationFailed`],
+    /// or by [`ClientEvent::TooLarge`] with the negotiation's own id if the
+    /// message where its reply was due does not fit the buffer (the client
+    /// is then back in [`ClientState::Greeted`], as after a failure). The
+    /// negotiation uses an id like any command (0 on a fresh client).
     ///
     /// # Errors
     ///

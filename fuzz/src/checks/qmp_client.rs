@@ -7,7 +7,9 @@
 //! Checked:
 //!
 //! * every `Return`/`Error` names a command that is in flight and not
-//!   abandoned, and completes it; `Late` names an abandoned one;
+//!   abandoned, and completes it; `Late` names an abandoned one; a
+//!   `TooLarge` with an id completes that command, or, while negotiating,
+//!   ends the negotiation (back to `Greeted`);
 //! * a `Return`/`Error` whose reply carries an integer `id` names that id
 //!   (the bytes consumed since the previous event end with the reply);
 //! * never more than `N` commands in flight; ids never repeat;
@@ -72,6 +74,7 @@ fn run(
                 }
             }
             assert!(client.in_flight() <= N);
+            let negotiating = client.state() == ClientState::Negotiating;
             let fed = client.feed(rest);
             assert!(fed.consumed <= rest.len());
             let consumed = fed.consumed;
@@ -111,6 +114,11 @@ fn run(
                         assert_eq!(said, *id, "reply with id {said} completed command {id}");
                     }
                     complete(*id, &mut flying, &abandoned);
+                }
+                // Too large where the negotiation's reply was due: the
+                // negotiation (which used an id of its own) is over, failed.
+                Some(Seen::TooLarge(Some(_))) if negotiating => {
+                    assert_eq!(client.state(), ClientState::Greeted);
                 }
                 Some(Seen::TooLarge(Some(id))) => complete(*id, &mut flying, &abandoned),
                 Some(Seen::Late(id)) => {
