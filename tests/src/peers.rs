@@ -105,15 +105,32 @@ fn end(child: &mut Child) {
         .arg("-TERM")
         .arg(child.id().to_string())
         .status();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline {
-        if let Ok(Some(_)) = child.try_wait() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
+    if exited_within(child, Duration::from_secs(5)).is_some() {
+        return;
     }
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// Poll `child` until it exits or `timeout` passes; its exit status, or
+/// `None` if it still runs.
+fn exited_within(child: &mut Child, timeout: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    None
+}
+
+/// A connection to the peer's socket at `path`, reads timing out after
+/// 10 s so a silent peer fails the test instead of hanging it.
+fn connect_to(path: &Path, what: &str) -> UnixStream {
+    let s = UnixStream::connect(path).unwrap_or_else(|e| panic!("connect to {what}: {e}"));
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s
 }
 
 /// `program` is on the PATH. Tests that need a peer fail when it is missing:
@@ -170,9 +187,7 @@ impl Qemu {
 
     /// A new connection to the monitor.
     pub fn connect(&self) -> UnixStream {
-        let s = UnixStream::connect(&self.socket).expect("connect to QMP");
-        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        s
+        connect_to(&self.socket, "QMP")
     }
 
     /// The process id.
@@ -182,14 +197,7 @@ impl Qemu {
 
     /// Wait for QEMU to exit on its own (after `quit`); its exit status.
     pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        None
+        exited_within(&mut self.child, timeout)
     }
 }
 
@@ -350,9 +358,7 @@ impl QemuGa {
     /// A new connection (qemu-ga serves one client at a time and keeps its
     /// parser state across connections).
     pub fn connect(&self) -> UnixStream {
-        let s = UnixStream::connect(&self.socket).expect("connect to qemu-ga");
-        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        s
+        connect_to(&self.socket, "qemu-ga")
     }
 
     /// The process id.
@@ -438,9 +444,7 @@ impl QemuArm {
     /// A new connection to the UART (one at a time: QEMU accepts the next
     /// only after the previous one closed; the guest sees one serial line).
     pub fn connect(&self) -> UnixStream {
-        let s = UnixStream::connect(&self.socket).expect("connect to the UART socket");
-        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        s
+        connect_to(&self.socket, "the UART socket")
     }
 
     /// The process id.
@@ -451,14 +455,7 @@ impl QemuArm {
     /// Wait for QEMU to exit on its own (e.g. the image's semihosting
     /// `SYS_EXIT`); its exit status, or `None` if it still runs.
     pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        None
+        exited_within(&mut self.child, timeout)
     }
 
     /// What QEMU wrote on its standard error so far (semihosting output
