@@ -166,10 +166,7 @@ pub unsafe extern "C" fn qw_json_pointer(
     out!(out);
     let v = value!(value);
     // SAFETY: per the contract above.
-    let path = match unsafe { crate::storage::text(path, path_len) } {
-        Ok(t) => t,
-        Err(e) => return e,
-    };
+    let path = crate::storage::try_status!(unsafe { crate::storage::text(path, path_len) });
     match v.pointer(path) {
         Some(found) => {
             // SAFETY: checked non-NULL.
@@ -197,10 +194,7 @@ pub unsafe extern "C" fn qw_json_get(
     out!(out);
     let v = value!(value);
     // SAFETY: per the contract above.
-    let key = match unsafe { crate::storage::text(key, key_len) } {
-        Ok(t) => t,
-        Err(e) => return e,
-    };
+    let key = crate::storage::try_status!(unsafe { crate::storage::text(key, key_len) });
     if v.kind() != Kind::Object {
         return QW_ERR_WRONG_TYPE;
     }

@@ -10,7 +10,7 @@ use qw::qga::{Agent, CommandError, Discard, Event, State, SyncClient};
 use crate::handler::{qw_command, qw_handler_fn, static_str, CHandler};
 use crate::json::qw_json;
 use crate::status::qw_status::{self, *};
-use crate::storage::{self, bytes, bytes_mut, put, state, storage, text, Slot};
+use crate::storage::{self, bytes, bytes_mut, put, state, storage, text, try_status, Slot};
 
 /// Size in bytes of `qw_qga_agent`.
 pub const QW_QGA_AGENT_SIZE: usize = 2048;
@@ -380,15 +380,9 @@ pub unsafe extern "C" fn qw_qga_client_send(
     }
     let c = state!(client, ClientState);
     // SAFETY: per the contract.
-    let name = match unsafe { text(name, name_len) } {
-        Ok(n) => n,
-        Err(e) => return e,
-    };
+    let name = try_status!(unsafe { text(name, name_len) });
     // SAFETY: per the contract.
-    let args = match unsafe { arguments(args, args_len) } {
-        Ok(a) => a,
-        Err(e) => return e,
-    };
+    let args = try_status!(unsafe { arguments(args, args_len) });
     // SAFETY: per the contract.
     let Some(out) = (unsafe { bytes_mut(out, out_len) }) else {
         return QW_ERR_NULL;

@@ -11,7 +11,7 @@ use crate::handler::{qw_command, qw_handler_fn, static_str, CHandler};
 use crate::json::qw_json;
 use crate::qga::arguments;
 use crate::status::qw_status::{self, *};
-use crate::storage::{self, bytes, bytes_mut, put, state, storage, text, Slot};
+use crate::storage::{self, bytes, bytes_mut, put, state, storage, text, try_status, Slot};
 
 /// Most commands a `qw_qmp_client` keeps in flight.
 pub const QW_QMP_MAX_IN_FLIGHT: usize = 8;
@@ -350,15 +350,9 @@ pub unsafe extern "C" fn qw_qmp_client_send(
     }
     let c = state!(client, ClientSession);
     // SAFETY: per the contract.
-    let name = match unsafe { text(name, name_len) } {
-        Ok(n) => n,
-        Err(e) => return e,
-    };
+    let name = try_status!(unsafe { text(name, name_len) });
     // SAFETY: per the contract.
-    let args = match unsafe { arguments(args, args_len) } {
-        Ok(a) => a,
-        Err(e) => return e,
-    };
+    let args = try_status!(unsafe { arguments(args, args_len) });
     // SAFETY: per the contract.
     let Some(out) = (unsafe { bytes_mut(out, out_len) }) else {
         return QW_ERR_NULL;
@@ -630,15 +624,9 @@ pub unsafe extern "C" fn qw_qmp_server_event(
     }
     let s = state!(server, ServerState);
     // SAFETY: per the contract.
-    let name = match unsafe { text(name, name_len) } {
-        Ok(n) => n,
-        Err(e) => return e,
-    };
+    let name = try_status!(unsafe { text(name, name_len) });
     // SAFETY: per the contract.
-    let data = match unsafe { arguments(data, data_len) } {
-        Ok(d) => d,
-        Err(e) => return e,
-    };
+    let data = try_status!(unsafe { arguments(data, data_len) });
     // SAFETY: per the contract.
     let Some(out) = (unsafe { bytes_mut(out, out_len) }) else {
         return QW_ERR_NULL;

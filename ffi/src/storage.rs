@@ -130,6 +130,18 @@ macro_rules! state {
 }
 pub(crate) use state;
 
+/// The `Ok` value of `$e`, or return its error status from the enclosing
+/// C function (the `?` of functions that return a bare `qw_status`).
+macro_rules! try_status {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(status) => return status,
+        }
+    };
+}
+pub(crate) use try_status;
+
 /// Text from C: `len` bytes of UTF-8.
 ///
 /// # Safety
