@@ -11,11 +11,11 @@
 //! returns [`Error::TimedOut`]). Nothing here allocates; every buffer is
 //! the caller's (`static` ones on firmware).
 
-use embedded_io::{ErrorKind, Read, Write};
+use embedded_io::{Read, Write};
 
 use super::agent::Agent;
-use super::client::{SendError, SyncClient};
-use super::link::{self, Absorbed, Link};
+use super::client::SyncClient;
+use super::link::{self, io_failure, Absorbed, Fail, Link};
 use crate::codec::Command;
 use crate::dispatch::Handler;
 use crate::json::{Encode, Json};
@@ -104,15 +104,6 @@ where
     Ok(())
 }
 
-/// A failure before it is turned into an [`Error`] borrowing the driver.
-enum Fail<E> {
-    Io(E),
-    TimedOut,
-    Closed,
-    Send(SendError),
-    Absorbed(Absorbed<()>),
-}
-
 /// A blocking QGA client over a transport: syncs when it must and runs one
 /// command at a time.
 ///
@@ -163,7 +154,7 @@ impl<'b, T: Read + Write> Client<'b, T> {
     pub fn sync(&mut self) -> Result<(), Error<'_, T::Error>> {
         match self.sync_inner() {
             Ok(()) => Ok(()),
-            Err(fail) => Err(self.error(fail)),
+            Err(fail) => Err(self.link.error(fail)),
         }
     }
 
@@ -191,7 +182,7 @@ impl<'b, T: Read + Write> Client<'b, T> {
         );
         match done {
             Ok(_) => Ok(value),
-            Err(fail) => Err(self.error(fail)),
+            Err(fail) => Err(self.link.error(fail)),
         }
     }
 
@@ -214,7 +205,7 @@ impl<'b, T: Read + Write> Client<'b, T> {
             link::decode_into::<C>(out),
         ) {
             Ok(_) => Ok(()),
-            Err(fail) => Err(self.error(fail)),
+            Err(fail) => Err(self.link.error(fail)),
         }
     }
 
@@ -235,17 +226,7 @@ impl<'b, T: Read + Write> Client<'b, T> {
         let on_reply = move |v: Json<'_>, _: &mut [u8]| Ok(f(v));
         match self.run(name, arguments, success_response, on_reply) {
             Ok(r) => Ok(r),
-            Err(fail) => Err(self.error(fail)),
-        }
-    }
-
-    fn error(&self, fail: Fail<T::Error>) -> Error<'_, T::Error> {
-        match fail {
-            Fail::Io(e) => Error::Io(e),
-            Fail::TimedOut => Error::TimedOut,
-            Fail::Closed => Error::Closed,
-            Fail::Send(e) => Error::Send(e),
-            Fail::Absorbed(a) => self.link.error(a),
+            Err(fail) => Err(self.link.error(fail)),
         }
     }
 
@@ -334,13 +315,5 @@ impl<'b, T: Read + Write> Client<'b, T> {
                 Err(io_failure(e))
             }
         }
-    }
-}
-
-fn io_failure<E: embedded_io::Error>(e: E) -> Fail<E> {
-    if e.kind() == ErrorKind::TimedOut {
-        Fail::TimedOut
-    } else {
-        Fail::Io(e)
     }
 }

@@ -4,11 +4,11 @@
 //! sleeps or allocates. Deadlines are the transport's (or the caller's, by
 //! racing the future and then calling [`Client::timed_out`]).
 
-use embedded_io_async::{ErrorKind, Read, Write};
+use embedded_io_async::{Read, Write};
 
 use super::agent::Agent;
-use super::client::{SendError, SyncClient};
-use super::link::{self, Absorbed, Link};
+use super::client::SyncClient;
+use super::link::{self, io_failure, Absorbed, Fail, Link};
 use crate::codec::Command;
 use crate::dispatch::Handler;
 use crate::json::{Encode, Json};
@@ -64,15 +64,6 @@ where
 {
     while pump(agent, transport, rx, handler).await? != 0 {}
     Ok(())
-}
-
-/// A failure before it is turned into an [`Error`] borrowing the driver.
-enum Fail<E> {
-    Io(E),
-    TimedOut,
-    Closed,
-    Send(SendError),
-    Absorbed(Absorbed<()>),
 }
 
 /// An async QGA client over a transport: syncs when it must and runs one
@@ -132,7 +123,7 @@ impl<'b, T: Read + Write> Client<'b, T> {
     pub async fn sync(&mut self) -> Result<(), Error<'_, T::Error>> {
         match self.sync_inner().await {
             Ok(()) => Ok(()),
-            Err(fail) => Err(self.error(fail)),
+            Err(fail) => Err(self.link.error(fail)),
         }
     }
 
@@ -162,7 +153,7 @@ impl<'b, T: Read + Write> Client<'b, T> {
             .await;
         match done {
             Ok(_) => Ok(value),
-            Err(fail) => Err(self.error(fail)),
+            Err(fail) => Err(self.link.error(fail)),
         }
     }
 
@@ -188,7 +179,7 @@ impl<'b, T: Read + Write> Client<'b, T> {
             .await
         {
             Ok(_) => Ok(()),
-            Err(fail) => Err(self.error(fail)),
+            Err(fail) => Err(self.link.error(fail)),
         }
     }
 
@@ -209,17 +200,7 @@ impl<'b, T: Read + Write> Client<'b, T> {
         let on_reply = move |v: Json<'_>, _: &mut [u8]| Ok(f(v));
         match self.run(name, arguments, success_response, on_reply).await {
             Ok(r) => Ok(r),
-            Err(fail) => Err(self.error(fail)),
-        }
-    }
-
-    fn error(&self, fail: Fail<T::Error>) -> Error<'_, T::Error> {
-        match fail {
-            Fail::Io(e) => Error::Io(e),
-            Fail::TimedOut => Error::TimedOut,
-            Fail::Closed => Error::Closed,
-            Fail::Send(e) => Error::Send(e),
-            Fail::Absorbed(a) => self.link.error(a),
+            Err(fail) => Err(self.link.error(fail)),
         }
     }
 
@@ -309,13 +290,5 @@ impl<'b, T: Read + Write> Client<'b, T> {
                 Err(io_failure(e))
             }
         }
-    }
-}
-
-fn io_failure<E: embedded_io_async::Error>(e: E) -> Fail<E> {
-    if e.kind() == ErrorKind::TimedOut {
-        Fail::TimedOut
-    } else {
-        Fail::Io(e)
     }
 }

@@ -3,6 +3,12 @@
 
 use core::fmt;
 
+#[cfg(feature = "embedded-io")]
+use embedded_io::{Error as IoError, ErrorKind};
+// The async crate re-exports the same trait and kinds.
+#[cfg(not(feature = "embedded-io"))]
+use embedded_io_async::{Error as IoError, ErrorKind};
+
 use super::client::{CommandError, Event, SendError, State, SyncClient};
 use crate::codec::{Command, Decode, Mode};
 use crate::json::{Encode, Json, Str};
@@ -207,8 +213,15 @@ impl<'b> Link<'b> {
         Absorbed::NeedInput
     }
 
-    /// The driver's error for an [`Absorbed`] failure.
-    pub(crate) fn error<E>(&self, absorbed: Absorbed<()>) -> Error<'_, E> {
+    /// The driver's error for a failure (the texts copied into `tx`).
+    pub(crate) fn error<E>(&self, fail: Fail<E>) -> Error<'_, E> {
+        let absorbed = match fail {
+            Fail::Io(e) => return Error::Io(e),
+            Fail::TimedOut => return Error::TimedOut,
+            Fail::Closed => return Error::Closed,
+            Fail::Send(e) => return Error::Send(e),
+            Fail::Absorbed(a) => a,
+        };
         let text = |from: usize, len: usize| {
             let bytes = self.tx.get(from..from + len).unwrap_or_default();
             core::str::from_utf8(bytes).unwrap_or_default()
@@ -226,6 +239,26 @@ impl<'b> Link<'b> {
 
     pub(crate) fn needs_sync(&self) -> bool {
         self.client.state() != State::Ready
+    }
+}
+
+/// A failure inside a driver call, before it is turned into an [`Error`]
+/// that borrows the driver ([`Link::error`]).
+pub(crate) enum Fail<E> {
+    Io(E),
+    TimedOut,
+    Closed,
+    Send(SendError),
+    Absorbed(Absorbed<()>),
+}
+
+/// A transport error as a failure: `TimedOut` when its kind says so (the
+/// caller's deadline passed), else the error itself.
+pub(crate) fn io_failure<E: IoError>(e: E) -> Fail<E> {
+    if e.kind() == ErrorKind::TimedOut {
+        Fail::TimedOut
+    } else {
+        Fail::Io(e)
     }
 }
 
